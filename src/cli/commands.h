@@ -1,0 +1,16 @@
+#pragma once
+// Registry of `sluice` subcommands. Each command family lives in its own file and adds itself
+// here; a command's callback stores its exit status with set_exit_code().
+#include <CLI/CLI.hpp>
+
+namespace sluice::cli {
+
+void add_all_commands(CLI::App& app);
+void set_exit_code(int code);
+int exit_code();
+
+// Command families (one file each).
+void add_log_commands(CLI::App& app);     // log_dump.cc: `sluice log dump`
+void add_broker_command(CLI::App& app);   // broker/broker_command.cc: `sluice broker`
+
+}  // namespace sluice::cli
