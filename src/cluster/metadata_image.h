@@ -1,0 +1,55 @@
+#pragma once
+// An immutable snapshot of cluster metadata. The controller publishes a new image on every
+// change; each shard keeps its own shared_ptr to the latest one, so readers never lock.
+#include <array>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace sluice::cluster {
+
+using topic_uuid = std::array<uint8_t, 16>;
+
+struct broker_endpoint {
+  int32_t id = 0;
+  std::string host;
+  int32_t port = 0;
+  std::optional<std::string> rack;
+};
+
+struct partition_metadata {
+  int32_t partition = 0;
+  std::vector<int32_t> replicas;
+  std::vector<int32_t> isr;
+  int32_t leader = -1;
+  int32_t leader_epoch = 0;
+};
+
+struct topic_metadata {
+  std::string name;
+  topic_uuid id{};
+  bool internal = false;
+  std::vector<partition_metadata> partitions;
+  std::map<std::string, std::string> configs;  // explicit overrides only
+};
+
+struct metadata_image {
+  std::string cluster_id;
+  int32_t controller_id = -1;
+  std::vector<broker_endpoint> brokers;
+  std::map<std::string, topic_metadata> topics;
+  std::map<std::string, std::string> broker_dynamic_configs;
+  int64_t version = 0;  // bumped by every published change
+
+  const topic_metadata* find(const std::string& topic) const {
+    auto it = topics.find(topic);
+    return it == topics.end() ? nullptr : &it->second;
+  }
+};
+
+using image_ptr = std::shared_ptr<const metadata_image>;
+
+}  // namespace sluice::cluster

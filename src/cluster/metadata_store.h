@@ -1,0 +1,66 @@
+#pragma once
+// Cluster metadata lives behind this small ZooKeeper-shaped interface (DESIGN.md §2): a tree of
+// versioned nodes with compare-and-set by version, ephemeral nodes tied to the session, and
+// child listing. Two implementations: embedded (single broker, the default; see
+// embedded_store.h) and ZooKeeper (multi-broker clusters, later).
+//
+// Node layout follows Kafka's ZooKeeper layout where one exists:
+//   /cluster/id                                 {"version":"1","id":"<cluster id>"}
+//   /brokers/ids/<id>                           broker registration (ephemeral)
+//   /brokers/topics/<topic>                     {"version":3,"topic_id":"..","partitions":{"0":[1,2]}}
+//   /brokers/topics/<topic>/partitions/<p>/state {"leader":1,"leader_epoch":0,"isr":[1],...}
+//   /config/topics/<topic>                      {"version":1,"config":{"k":"v"}}
+//   /config/brokers/<id>                        dynamic broker configs
+//   /controller                                 {"brokerid":1,...} (ephemeral)
+//   /controller_epoch                           "<epoch>"
+//   /sluice/producer_id_block                   producer id allocation (later)
+// Thread contract: implementations are thread-safe; calls may block briefly (control path only,
+// never the produce/fetch data path).
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include "base/result.h"
+
+namespace sluice::cluster {
+
+enum class store_errc {
+  no_node = 1,          // path does not exist
+  node_exists = 2,      // create of an existing path
+  bad_version = 3,      // compare-and-set lost
+  not_empty = 4,        // remove of a node with children
+  no_parent = 5,        // create under a missing parent
+  io_error = 6,         // persistence failed
+  connection_loss = 7,  // remote store unreachable
+};
+const std::error_category& store_category();
+inline std::error_code make_error_code(store_errc e) { return {static_cast<int>(e), store_category()}; }
+
+struct node {
+  std::string data;
+  int32_t version = 0;  // bumped by every set
+};
+
+class metadata_store {
+ public:
+  virtual ~metadata_store() = default;
+  // Creates `path` (parents must exist unless make_parents). Ephemeral nodes vanish with the
+  // session (for the embedded store: on broker restart).
+  virtual result<void> create(const std::string& path, const std::string& data, bool ephemeral = false,
+                              bool make_parents = true) = 0;
+  virtual result<node> get(const std::string& path) = 0;
+  // Sets data if the current version equals expected_version (-1 = any); returns the new version.
+  virtual result<int32_t> set(const std::string& path, const std::string& data, int32_t expected_version) = 0;
+  // Removes `path` and, if recursive, its children.
+  virtual result<void> remove(const std::string& path, int32_t expected_version = -1, bool recursive = false) = 0;
+  // Names (not paths) of the children of `path`, sorted.
+  virtual result<std::vector<std::string>> children(const std::string& path) = 0;
+};
+
+}  // namespace sluice::cluster
+
+template <>
+struct std::is_error_code_enum<sluice::cluster::store_errc> : std::true_type {};
