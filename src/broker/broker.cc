@@ -1,0 +1,248 @@
+#include "broker/broker.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <filesystem>
+#include <iostream>
+#include <thread>
+
+#include <asio.hpp>
+#include <fmt/format.h>
+
+#include "base/clock.h"
+#include "base/logging.h"
+#include "cluster/controller.h"
+#include "cluster/embedded_store.h"
+#include "net/listener.h"
+#include "net/shard_group.h"
+#include "server/dispatcher.h"
+#include "server/partition_manager.h"
+#include "server/request_context.h"
+#include "storage/file_system.h"
+#include "storage/log_config.h"
+#include "storage/log_manager.h"
+
+namespace sluice::broker {
+namespace {
+
+struct endpoint {
+  std::string name;
+  std::string host;
+  uint16_t port = 0;
+};
+
+std::optional<endpoint> parse_listener(const std::string& uri, std::string* error) {
+  auto sep = uri.find("://");
+  auto colon = uri.rfind(':');
+  if (sep == std::string::npos || colon == std::string::npos || colon < sep + 3) {
+    *error = fmt::format("'{}' is not NAME://host:port", uri);
+    return std::nullopt;
+  }
+  endpoint e;
+  e.name = uri.substr(0, sep);
+  e.host = uri.substr(sep + 3, colon - sep - 3);
+  if (e.host.size() >= 2 && e.host.front() == '[' && e.host.back() == ']') e.host = e.host.substr(1, e.host.size() - 2);
+  e.port = static_cast<uint16_t>(std::stoi(uri.substr(colon + 1)));
+  return e;
+}
+
+// Kafka's log dir lock: two brokers on one directory would corrupt it.
+std::optional<std::string> lock_log_dir(const std::string& dir, std::vector<int>& fds) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return fmt::format("log dir {}: cannot create: {}", dir, ec.message());
+  std::string path = dir + "/.lock";
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return fmt::format("log dir {}: cannot open {}: {}", dir, path, std::strerror(errno));
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    ::close(fd);
+    return fmt::format("log dir {} is in use by another process (lock {} held)", dir, path);
+  }
+  fds.push_back(fd);
+  return std::nullopt;
+}
+
+std::map<std::string, std::string> explicit_broker_settings(const server::broker_config& c) {
+  std::map<std::string, std::string> out;
+  for (const auto& d : server::broker_config_definitions())
+    if (!c.is_default(d.name)) out[d.name] = *c.get(d.name);
+  return out;
+}
+
+std::optional<std::string> validate_topic_overrides(const storage::log_config& defaults,
+                                                    const std::map<std::string, std::string>& overrides) {
+  storage::config_error err;
+  if (!storage::apply_topic_overrides(defaults, overrides, &err)) return fmt::format("{}: {}", err.key, err.reason);
+  return std::nullopt;
+}
+
+}  // namespace
+
+int run_broker(const server::broker_config& config) {
+  auto log = log::get("broker");
+  auto fail = [](const std::string& msg) {
+    std::cerr << "sluice broker: " << msg << "\n";
+    return 1;
+  };
+  std::string error;
+
+  // Listeners (only PLAINTEXT for now; TLS/SASL listeners are refused rather than served in clear).
+  auto listener_uris = config.get_list("listeners");
+  if (listener_uris.empty()) return fail("listeners: at least one listener is required");
+  std::vector<endpoint> listeners;
+  for (const auto& uri : listener_uris) {
+    auto e = parse_listener(uri, &error);
+    if (!e) return fail("listeners: " + error);
+    if (e->name != "PLAINTEXT")
+      return fail(fmt::format("listeners: '{}': only PLAINTEXT listeners are supported so far", uri));
+    listeners.push_back(*e);
+  }
+  std::vector<endpoint> advertised;
+  for (const auto& uri : config.get_list("advertised.listeners")) {
+    auto e = parse_listener(uri, &error);
+    if (!e) return fail("advertised.listeners: " + error);
+    advertised.push_back(*e);
+  }
+
+  // Log dirs, locked.
+  auto dirs = config.log_dirs();
+  std::vector<int> lock_fds;
+  for (const auto& d : dirs)
+    if (auto e = lock_log_dir(d, lock_fds)) return fail(*e);
+
+  auto topic_defaults = storage::log_config_from_broker_properties(explicit_broker_settings(config));
+  if (!topic_defaults) return fail("log settings: " + topic_defaults.error().message());
+
+  unsigned shard_count = static_cast<unsigned>(config.get_int("sluice.shards"));
+  if (shard_count == 0) shard_count = std::max(1u, std::thread::hardware_concurrency());
+
+  // Storage: opening runs recovery of every partition found.
+  storage::posix_file_system fs;
+  storage::log_manager_config lm_cfg;
+  lm_cfg.log_dirs = dirs;
+  lm_cfg.defaults = *topic_defaults;
+  lm_cfg.retention_check_interval_ms = config.get_int("log.retention.check.interval.ms");
+  lm_cfg.flush_scheduler_interval_ms = config.get_int("log.flush.scheduler.interval.ms");
+  lm_cfg.flush_offset_checkpoint_interval_ms = config.get_int("log.flush.offset.checkpoint.interval.ms");
+  lm_cfg.flush_start_offset_checkpoint_interval_ms = config.get_int("log.flush.start.offset.checkpoint.interval.ms");
+  auto logs = storage::log_manager::open(lm_cfg, fs, system_clock::instance());
+  if (!logs) return fail("cannot open log dirs: " + logs.error().message());
+
+  // Metadata: the embedded store lives in the first log dir.
+  if (config.get("zookeeper.connect")) return fail("zookeeper.connect: ZooKeeper clusters are not supported yet");
+  auto store = cluster::embedded_store::open(dirs.front(), &error);
+  if (!store) return fail(error);
+
+  int32_t broker_id = static_cast<int32_t>(config.get_int("broker.id"));
+  net::shard_group shards(shard_count);
+
+  // Bind first: the advertised port of an ephemeral (port 0) listener is the bound one.
+  server::data_path_settings settings;
+  settings.broker_id = broker_id;
+  settings.auto_create_topics = config.get_bool("auto.create.topics.enable");
+  settings.default_partitions = static_cast<int32_t>(config.get_int("num.partitions"));
+  settings.default_replication_factor = static_cast<int16_t>(config.get_int("default.replication.factor"));
+
+  server::config_holder config_holder(config);
+  std::unique_ptr<cluster::controller> controller;
+  auto partitions = std::make_unique<server::partition_manager>(shards, **logs, *topic_defaults);
+  std::unique_ptr<server::broker_services> services;
+  std::unique_ptr<server::dispatcher> dispatch;
+  std::vector<std::unique_ptr<net::listener>> bound;
+
+  // The dispatcher needs the services, which need the controller, which needs the advertised
+  // endpoint, which needs the bound port: bind with a forwarding handler first.
+  struct forwarding_handler final : net::frame_handler {
+    server::dispatcher* target = nullptr;
+    asio::awaitable<net::handler_reply> handle(const net::connection_info& c, std::vector<uint8_t> f) override {
+      co_return co_await target->handle(c, std::move(f));
+    }
+  } forward;
+
+  for (const auto& l : listeners) {
+    net::listener_config lc;
+    lc.name = l.name;
+    lc.host = l.host;
+    lc.port = l.port;
+    lc.backlog = static_cast<int>(config.get_int("socket.listen.backlog.size"));
+    lc.send_buffer_bytes = static_cast<int>(config.get_int("socket.send.buffer.bytes"));
+    lc.receive_buffer_bytes = static_cast<int>(config.get_int("socket.receive.buffer.bytes"));
+    lc.limits.max_frame_bytes = static_cast<int32_t>(config.get_int("socket.request.max.bytes"));
+    lc.limits.max_queued_requests = static_cast<size_t>(std::min<int64_t>(config.get_int("queued.max.requests"), 64));
+    lc.limits.idle_timeout_ms = config.get_int("connections.max.idle.ms");
+    auto li = std::make_unique<net::listener>(shards, forward, lc);
+    if (auto e = li->bind()) return fail(*e);
+    bound.push_back(std::move(li));
+  }
+  endpoint adv = advertised.empty() ? listeners.front() : advertised.front();
+  if (adv.port == 0) adv.port = bound.front()->port();
+  if (adv.host.empty() || adv.host == "0.0.0.0" || adv.host == "::") {
+    char name[256] = {};
+    ::gethostname(name, sizeof(name) - 1);
+    adv.host = name;
+  }
+  settings.advertised_host = adv.host;
+  settings.advertised_port = adv.port;
+
+  cluster::controller_defaults cdefaults;
+  cdefaults.num_partitions = settings.default_partitions;
+  cdefaults.default_replication_factor = settings.default_replication_factor;
+  cdefaults.delete_topic_enable = config.get_bool("delete.topic.enable");
+  auto defaults_copy = *topic_defaults;
+  controller = std::make_unique<cluster::controller>(
+      **store, broker_id, cluster::broker_endpoint{broker_id, adv.host, adv.port, std::nullopt}, cdefaults,
+      [defaults_copy](const std::map<std::string, std::string>& o) { return validate_topic_overrides(defaults_copy, o); });
+  if (auto r = controller->start(&error); !r) return fail(error);
+  partitions->apply_blocking(controller->image());
+
+  services = std::make_unique<server::broker_services>(
+      server::broker_services{shards, *controller, *partitions, config_holder, settings, system_clock::instance()});
+  dispatch = std::make_unique<server::dispatcher>(*services);
+  forward.target = dispatch.get();
+
+  shards.start();
+  for (auto& l : bound) l->start_accepting();
+  log->info("Sluice broker {} started: listening on {}:{} (advertised {}:{}), {} shards, data in {}", broker_id,
+            listeners.front().host.empty() ? "*" : listeners.front().host, bound.front()->port(), adv.host, adv.port,
+            shard_count, fmt::join(dirs, ","));
+
+  // Periodic storage tasks (retention, flush scheduler, checkpoints) on each partition's shard.
+  asio::io_context main_ctx;
+  asio::steady_timer periodic(main_ctx);
+  std::function<void()> schedule = [&] {
+    periodic.expires_after(std::chrono::seconds(1));
+    periodic.async_wait([&](const asio::error_code& ec) {
+      if (ec) return;
+      asio::co_spawn(shards.context(0), partitions->for_each_partition([](server::partition& p) { p.log().run_periodic(); }),
+                     asio::detached);
+      (*logs)->run_periodic_tasks();
+      schedule();
+    });
+  };
+  schedule();
+
+  asio::signal_set signals(main_ctx, SIGTERM, SIGINT);
+  signals.async_wait([&](const asio::error_code&, int sig) {
+    log->info("received signal {}, shutting down", sig);
+    periodic.cancel();
+    main_ctx.stop();
+  });
+  main_ctx.run();
+
+  // Graceful shutdown: stop accepting, let in-flight requests finish (bounded), then stop the
+  // loops, flush every log and write the clean-shutdown marker.
+  for (auto& l : bound) l->stop_accepting();
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  shards.stop();
+  if (auto r = (*logs)->shutdown(); !r) {
+    log->error("shutdown: flushing logs failed: {}", r.error().message());
+    return 1;
+  }
+  log->info("Sluice broker {} stopped cleanly", broker_id);
+  return 0;
+}
+
+}  // namespace sluice::broker

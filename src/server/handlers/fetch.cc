@@ -1,0 +1,140 @@
+// Fetch (key 1), consumer side: reads whole batches below the high watermark (or the last stable
+// offset for read_committed) as file ranges that the connection sends with sendfile(2), and
+// long-polls until min_bytes are available or max_wait_ms passes, woken by appends.
+#include <chrono>
+#include <limits>
+
+#include "base/logging.h"
+#include "server/handlers/handlers.h"
+
+namespace sluice::server {
+
+namespace {
+using E = protocol::error_code;
+using partition_data = protocol::fetch_response::partition_data;
+
+struct read_outcome {
+  partition_data data;
+  uint64_t bytes = 0;
+};
+
+// Reads one partition on its owner shard. `budget` is what is left of the response's max_bytes;
+// `first` says whether nothing has been returned yet (KIP-74: the first non-empty partition may
+// exceed the limits by one batch so a consumer can always make progress).
+asio::awaitable<read_outcome> read_partition(broker_services& broker, const model::topic_partition& tp,
+                                             const protocol::fetch_request::fetch_partition& fp, bool read_committed,
+                                             int64_t budget, bool first, const std::shared_ptr<fetch_waiter>& waiter) {
+  co_return co_await broker.shards.invoke_on(
+      broker.partitions.shard_of(tp), [&]() -> asio::awaitable<read_outcome> {
+        read_outcome out;
+        out.data.partition_index = fp.partition;
+        partition* p = broker.partitions.get(tp);
+        if (!p) {
+          out.data.error_code = code(E::unknown_topic_or_partition);
+          co_return out;
+        }
+        auto& log = p->log();
+        out.data.high_watermark = log.high_watermark();
+        out.data.last_stable_offset = log.last_stable_offset();
+        out.data.log_start_offset = log.log_start_offset();
+        if (fp.current_leader_epoch >= 0 && fp.current_leader_epoch != p->leader_epoch()) {
+          out.data.error_code =
+              code(fp.current_leader_epoch < p->leader_epoch() ? E::fenced_leader_epoch : E::unknown_leader_epoch);
+          co_return out;
+        }
+        int64_t max_offset = read_committed ? log.last_stable_offset() : log.high_watermark();
+        int64_t limit = std::min<int64_t>(fp.partition_max_bytes, budget);
+        if (limit <= 0 && !first) {
+          out.data.records = protocol::records::empty();
+          co_return out;
+        }
+        auto r = log.read(fp.fetch_offset, static_cast<int32_t>(std::max<int64_t>(limit, 0)), max_offset, first);
+        if (!r) {
+          out.data.error_code = code(r.error() == make_error_code(storage::errc::offset_out_of_range)
+                                         ? E::offset_out_of_range
+                                         : E::kafka_storage_error);
+          co_return out;
+        }
+        uint64_t n = 0;
+        for (const auto& range : r->ranges) n += range.size;
+        out.bytes = n;
+        if (read_committed) out.data.aborted_transactions = std::vector<protocol::fetch_response::aborted_transaction>{};
+        else out.data.aborted_transactions = std::nullopt;
+        out.data.records = n ? protocol::records::files(std::move(r->ranges)) : protocol::records::empty();
+        if (waiter && n == 0) p->add_waiter(waiter);
+        co_return out;
+      });
+}
+
+}  // namespace
+
+asio::awaitable<void> handle(request_context& ctx, protocol::fetch_request& req, protocol::fetch_response& resp) {
+  auto& broker = ctx.broker;
+  if (req.replica_id >= 0) {
+    // Follower fetches arrive with replication; until then no broker replicates from us, and a
+    // client must not pose as one (CVE-2018-1288).
+    for (const auto& t : req.topics) {
+      protocol::fetch_response::fetchable_topic_response tr;
+      tr.topic = t.topic;
+      for (const auto& p : t.partitions) {
+        partition_data d;
+        d.partition_index = p.partition;
+        d.error_code = code(E::replica_not_available);
+        tr.partitions.push_back(d);
+      }
+      resp.responses.push_back(std::move(tr));
+    }
+    co_return;
+  }
+  const bool read_committed = req.isolation_level == 1;
+  // Sessions (KIP-227) are not kept: session id 0 tells the client to send full requests.
+  resp.session_id = 0;
+  auto executor = co_await asio::this_coro::executor;
+  auto timer = std::make_shared<asio::steady_timer>(executor);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(std::max(0, req.max_wait_ms));
+  const int64_t max_bytes = req.max_bytes <= 0 ? std::numeric_limits<int32_t>::max() : req.max_bytes;
+
+  for (;;) {
+    auto img = broker.partitions.image();
+    auto waiter = std::make_shared<fetch_waiter>();
+    waiter->executor = executor;
+    waiter->timer = timer;
+    resp.responses.clear();
+    int64_t total = 0;
+    bool any_error = false;
+    for (const auto& t : req.topics) {
+      protocol::fetch_response::fetchable_topic_response tr;
+      tr.topic = t.topic;
+      const auto* tm = img->find(t.topic);
+      for (const auto& fp : t.partitions) {
+        if (!tm || fp.partition < 0 || fp.partition >= static_cast<int32_t>(tm->partitions.size())) {
+          partition_data d;
+          d.partition_index = fp.partition;
+          d.error_code = code(E::unknown_topic_or_partition);
+          d.high_watermark = -1;
+          tr.partitions.push_back(d);
+          any_error = true;
+          continue;
+        }
+        auto out = co_await read_partition(broker, {t.topic, fp.partition}, fp, read_committed, max_bytes - total,
+                                           total == 0, waiter);
+        if (out.data.error_code != 0) any_error = true;
+        total += static_cast<int64_t>(out.bytes);
+        tr.partitions.push_back(std::move(out.data));
+      }
+      resp.responses.push_back(std::move(tr));
+    }
+    bool enough = total >= req.min_bytes || any_error;
+    if (enough || waiter->woken || std::chrono::steady_clock::now() >= deadline) co_return;
+    // Wait for an append to one of the partitions (the waiter cancels the timer) or the deadline.
+    timer->expires_at(deadline);
+    co_await timer->async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+    if (!waiter->woken) {
+      // Timed out with less than min_bytes: answer with what there is now.
+      if (total > 0) co_return;
+      deadline = std::chrono::steady_clock::now();  // one final read, then return
+    }
+  }
+}
+
+}  // namespace sluice::server

@@ -1,0 +1,73 @@
+#include "server/handlers/handlers.h"
+
+#include <algorithm>
+
+#include "base/logging.h"
+
+namespace sluice::server {
+namespace {
+
+template <typename Api>
+asio::awaitable<net::handler_reply> run(request_context& ctx, protocol::reader& r) {
+  typename Api::request req;
+  net::handler_reply reply;
+  if (auto d = req.decode(r, ctx.version()); !d || r.remaining() != 0) {
+    log::get("server")->warn("connection {} ({}): malformed {} v{} request (correlation id {}) at byte {}: {}; closing",
+                             ctx.connection.id, ctx.connection.peer, Api::name, ctx.version(),
+                             ctx.header.correlation_id, r.error_offset(),
+                             d ? "trailing bytes" : d.error().message());
+    reply.act = net::handler_reply::action::close;
+    co_return reply;
+  }
+  typename Api::response resp;
+  co_await handle(ctx, req, resp);
+  if (ctx.no_response) {
+    reply.act = net::handler_reply::action::no_response;
+    co_return reply;
+  }
+  reply.frame = encode_response(ctx, resp, Api::key);
+  co_return reply;
+}
+
+// Advertised ranges: from the lowest version any supported client uses up to Profile B of
+// shared/reference/kafka-protocol.md (docs/protocol.md lists them).
+template <typename Api>
+constexpr handler_entry entry() {
+  return {Api::key, Api::min_version, Api::max_version, Api::name, &run<Api>};
+}
+
+const handler_entry table[] = {
+    entry<protocol::produce_api>(),
+    entry<protocol::fetch_api>(),
+    entry<protocol::list_offsets_api>(),
+    entry<protocol::metadata_api>(),
+    entry<protocol::api_versions_api>(),
+    entry<protocol::create_topics_api>(),
+};
+
+}  // namespace
+
+std::span<const handler_entry> all_handlers() { return table; }
+
+const handler_entry* find_handler(int16_t key) {
+  for (const auto& e : table)
+    if (e.key == key) return &e;
+  return nullptr;
+}
+
+protocol::api_versions_response api_versions_body(int16_t error_code) {
+  protocol::api_versions_response resp;
+  resp.error_code = error_code;
+  std::vector<handler_entry> sorted(std::begin(table), std::end(table));
+  std::sort(sorted.begin(), sorted.end(), [](auto& a, auto& b) { return a.key < b.key; });
+  for (const auto& e : sorted) {
+    protocol::api_versions_response::api_version v;
+    v.api_key = e.key;
+    v.min_version = e.min_version;
+    v.max_version = e.max_version;
+    resp.api_keys.push_back(v);
+  }
+  return resp;
+}
+
+}  // namespace sluice::server

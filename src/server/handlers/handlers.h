@@ -1,0 +1,56 @@
+#pragma once
+// One handler per API (handlers/<api>.cc). The table in handlers.cc lists every API this broker
+// implements with the version range it advertises in ApiVersions: an API is advertised if and
+// only if it has a handler here.
+#include <span>
+#include <vector>
+
+#include <asio.hpp>
+
+#include "net/connection.h"
+#include "protocol/messages.h"
+#include "protocol/reader.h"
+#include "server/request_context.h"
+
+namespace sluice::server {
+
+struct handler_entry {
+  int16_t key;
+  int16_t min_version;
+  int16_t max_version;
+  const char* name;
+  // Decodes the body from `r`, runs the handler, encodes the response (header included) into a
+  // frame. Returns nullopt frame for "no response" (acks=0) and sets close on decode failure.
+  asio::awaitable<net::handler_reply> (*run)(request_context& ctx, protocol::reader& r);
+};
+
+std::span<const handler_entry> all_handlers();
+const handler_entry* find_handler(int16_t key);
+
+// Encodes header + body into a frame.
+template <typename Response>
+net::outgoing_frame encode_response(const request_context& ctx, const Response& resp, int16_t api_key) {
+  protocol::writer w;
+  auto pos = w.begin_frame();
+  protocol::response_header h;
+  h.correlation_id = ctx.header.correlation_id;
+  h.encode(w, protocol::response_header_version(api_key, ctx.version()));
+  resp.encode(w, ctx.version());
+  w.end_frame(pos);
+  net::outgoing_frame f;
+  f.chunks = std::move(w).take_chunks();
+  return f;
+}
+
+// The handlers. Each fills `resp` from `req`.
+asio::awaitable<void> handle(request_context&, protocol::api_versions_request&, protocol::api_versions_response&);
+asio::awaitable<void> handle(request_context&, protocol::metadata_request&, protocol::metadata_response&);
+asio::awaitable<void> handle(request_context&, protocol::produce_request&, protocol::produce_response&);
+asio::awaitable<void> handle(request_context&, protocol::fetch_request&, protocol::fetch_response&);
+asio::awaitable<void> handle(request_context&, protocol::list_offsets_request&, protocol::list_offsets_response&);
+asio::awaitable<void> handle(request_context&, protocol::create_topics_request&, protocol::create_topics_response&);
+
+// ApiVersions body answering an unsupported ApiVersions version (always encoded as v0).
+protocol::api_versions_response api_versions_body(int16_t error_code);
+
+}  // namespace sluice::server

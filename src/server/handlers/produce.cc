@@ -1,0 +1,109 @@
+// Produce (key 0): validate each partition's record batch on the connection's shard, then append
+// it on the partition's owner shard. The batch is appended from the request buffer itself: the
+// storage layer rewrites base offset and leader epoch in place, record bytes are never copied.
+#include <limits>
+
+#include "base/logging.h"
+#include "model/record_batch.h"
+#include "server/handlers/handlers.h"
+#include "server/produce_validation.h"
+
+namespace sluice::server {
+
+namespace {
+using E = protocol::error_code;
+using part_resp = protocol::produce_response::partition_produce_response;
+
+protocol::error_code storage_error_to_kafka(std::error_code ec) {
+  return ec == make_error_code(storage::errc::no_space) || ec == make_error_code(storage::errc::io_error)
+             ? E::kafka_storage_error
+             : E::unknown_server_error;
+}
+}  // namespace
+
+asio::awaitable<void> handle(request_context& ctx, protocol::produce_request& req, protocol::produce_response& resp) {
+  auto& broker = ctx.broker;
+  const int16_t acks = req.acks;
+  if (acks == 0) ctx.no_response = true;
+  auto img = broker.partitions.image();
+  const int64_t now_ms = broker.clock.wall_ms();
+  for (auto& topic : req.topic_data) {
+    protocol::produce_response::topic_produce_response tr;
+    tr.name = topic.name;
+    const auto* t = img->find(topic.name);
+    for (auto& pd : topic.partition_data) {
+      part_resp pr;
+      pr.index = pd.index;
+      pr.base_offset = -1;
+      auto fail = [&](E e) {
+        pr.error_code = code(e);
+        tr.partition_responses.push_back(pr);
+      };
+      if (acks != 0 && acks != 1 && acks != -1) {
+        fail(E::invalid_required_acks);
+        continue;
+      }
+      if (!t || pd.index < 0 || pd.index >= static_cast<int32_t>(t->partitions.size())) {
+        fail(E::unknown_topic_or_partition);
+        continue;
+      }
+      if (t->internal) {
+        // Only the broker writes its internal topics.
+        fail(E::invalid_topic_exception);
+        continue;
+      }
+      const auto& pm = t->partitions[static_cast<size_t>(pd.index)];
+      if (pm.leader != broker.settings.broker_id) {
+        fail(E::not_leader_or_follower);
+        continue;
+      }
+      if (pd.records.is_null() || !pd.records.is_mutable()) {
+        fail(E::invalid_record);
+        continue;
+      }
+      model::topic_partition tp{topic.name, pd.index};
+      std::span<uint8_t> batch = pd.records.mutable_data();
+      auto shard = broker.partitions.shard_of(tp);
+      auto outcome = co_await broker.shards.invoke_on(
+          shard, [&broker, &tp, batch, acks, now_ms, version = ctx.version(), &pm]() -> asio::awaitable<part_resp> {
+            part_resp r;
+            r.base_offset = -1;
+            partition* p = broker.partitions.get(tp);
+            if (!p) {
+              r.error_code = code(E::unknown_topic_or_partition);
+              co_return r;
+            }
+            const auto& cfg = p->config();
+            if (auto e = validate_produce_batch(batch, cfg, version, now_ms); e != E::none) {
+              r.error_code = code(e);
+              co_return r;
+            }
+            if (acks == -1 && static_cast<int32_t>(pm.isr.size()) < cfg.min_insync_replicas) {
+              r.error_code = code(E::not_enough_replicas);
+              co_return r;
+            }
+            storage::append_options opts;
+            auto appended = p->log().append(batch, p->leader_epoch(), opts);
+            if (!appended) {
+              log::get("server")->error("append to {} failed: {}", tp, appended.error().message());
+              r.error_code = code(storage_error_to_kafka(appended.error()));
+              co_return r;
+            }
+            // Single replica: the ISR is this broker, so everything appended is committed.
+            p->log().set_high_watermark(p->log().log_end_offset());
+            p->log().set_last_stable_offset(p->log().log_end_offset());
+            p->notify_waiters();
+            r.base_offset = appended->base_offset;
+            r.log_append_time_ms = appended->log_append_time_ms;
+            r.log_start_offset = p->log().log_start_offset();
+            co_return r;
+          });
+      outcome.index = pd.index;
+      tr.partition_responses.push_back(outcome);
+    }
+    resp.responses.push_back(std::move(tr));
+  }
+  co_return;
+}
+
+}  // namespace sluice::server

@@ -1,0 +1,135 @@
+#include "server/partition_manager.h"
+
+#include "base/logging.h"
+
+namespace sluice::server {
+
+void partition::add_waiter(const std::shared_ptr<fetch_waiter>& w) {
+  // Drop waiters that already went away so a partition that never gets data does not collect
+  // one entry per long poll.
+  std::erase_if(_waiters, [](const std::weak_ptr<fetch_waiter>& x) { return x.expired(); });
+  _waiters.push_back(w);
+}
+
+void partition::notify_waiters() {
+  for (auto& weak : _waiters) {
+    auto w = weak.lock();
+    if (!w) continue;
+    asio::post(w->executor, [w] {
+      w->woken = true;
+      if (w->timer) w->timer->cancel();
+    });
+  }
+  _waiters.clear();
+}
+
+partition_manager::partition_manager(net::shard_group& shards, storage::log_manager& logs,
+                                     storage::log_config topic_defaults)
+    : _shards(shards), _logs(logs), _topic_defaults(std::move(topic_defaults)), _state(shards.size()) {}
+
+net::shard_id partition_manager::shard_of(const model::topic_partition& tp) const {
+  return static_cast<net::shard_id>(std::hash<model::topic_partition>{}(tp) % _shards.size());
+}
+
+partition* partition_manager::get(const model::topic_partition& tp) {
+  auto s = _shards.current();
+  SLUICE_ASSERT(s == shard_of(tp), "partition {} touched from shard {} (owner {})", tp, s, shard_of(tp));
+  auto& m = _state[s].partitions;
+  auto it = m.find(tp);
+  return it == m.end() ? nullptr : it->second.get();
+}
+
+cluster::image_ptr partition_manager::image() const {
+  auto s = _shards.current();
+  if (s < _state.size() && _state[s].image) return _state[s].image;
+  std::lock_guard g(_latest_mu);
+  return _latest;
+}
+
+storage::log_config partition_manager::effective_config(const cluster::topic_metadata& t) const {
+  auto c = storage::apply_topic_overrides(_topic_defaults, t.configs);
+  // Overrides were validated when they were stored; a failure here means the broker defaults
+  // changed underneath them, and the defaults are the safe answer.
+  return c ? *c : _topic_defaults;
+}
+
+void partition_manager::apply_on_shard(net::shard_id s, const cluster::image_ptr& img) {
+  auto& st = _state[s];
+  st.image = img;
+  auto log = log::get("server");
+  // Create or update partitions this shard owns.
+  for (const auto& [name, t] : img->topics) {
+    auto cfg = effective_config(t);
+    for (const auto& p : t.partitions) {
+      model::topic_partition tp{name, p.partition};
+      if (shard_of(tp) != s) continue;
+      auto it = st.partitions.find(tp);
+      if (it != st.partitions.end()) {
+        if (!(it->second->config() == cfg)) {
+          it->second->set_config(cfg);
+          _logs.update_config(tp, cfg);
+        }
+        it->second->set_leader_epoch(p.leader_epoch);
+        continue;
+      }
+      storage::log* l = _logs.get(tp);
+      if (!l) {
+        auto created = _logs.create(tp, cfg);
+        if (!created) {
+          log->error("cannot create log for {}: {}", tp, created.error().message());
+          continue;
+        }
+        l = *created;
+      } else {
+        _logs.update_config(tp, cfg);
+      }
+      st.partitions.emplace(tp, std::make_unique<partition>(tp, l, cfg, p.leader_epoch));
+    }
+  }
+  // Remove partitions whose topic is gone (or shrank, which Kafka never does).
+  for (auto it = st.partitions.begin(); it != st.partitions.end();) {
+    const auto* t = img->find(it->first.topic);
+    bool keep = t && it->first.partition < static_cast<int32_t>(t->partitions.size());
+    if (keep) {
+      ++it;
+      continue;
+    }
+    auto tp = it->first;
+    it->second->notify_waiters();
+    it = st.partitions.erase(it);
+    if (auto r = _logs.remove(tp); !r) log->error("cannot delete log of {}: {}", tp, r.error().message());
+  }
+}
+
+asio::awaitable<void> partition_manager::apply(cluster::image_ptr img) {
+  {
+    std::lock_guard g(_latest_mu);
+    if (!_latest || _latest->version < img->version) _latest = img;
+  }
+  for (net::shard_id s = 0; s < _shards.size(); ++s) {
+    co_await _shards.invoke_on(s, [this, s, img]() -> asio::awaitable<void> {
+      // Images can arrive out of order from concurrent controller calls; never go back.
+      if (!_state[s].image || _state[s].image->version < img->version) apply_on_shard(s, img);
+      co_return;
+    });
+  }
+}
+
+void partition_manager::apply_blocking(cluster::image_ptr img) {
+  {
+    std::lock_guard g(_latest_mu);
+    _latest = img;
+  }
+  for (net::shard_id s = 0; s < _shards.size(); ++s) apply_on_shard(s, img);
+}
+
+asio::awaitable<void> partition_manager::for_each_partition(std::function<void(partition&)> fn) {
+  for (net::shard_id s = 0; s < _shards.size(); ++s) {
+    co_await _shards.invoke_on(s, [this, s, fn]() -> asio::awaitable<void> {
+      for (auto& [tp, p] : _state[s].partitions) fn(*p);
+      co_return;
+    });
+  }
+}
+
+}  // namespace sluice::server

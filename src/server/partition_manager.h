@@ -1,0 +1,101 @@
+#pragma once
+// Partitions hosted by this broker, each owned by exactly one shard (DESIGN.md §2).
+//
+// shard_of(tp) is a pure function of the topic-partition, so any shard can route work to the
+// owner without shared state. The `partition` objects, their logs and fetch waiters are touched
+// only on the owning shard. Each shard also keeps its own pointer to the latest metadata image,
+// replaced by message passing when the controller publishes a change.
+#include <functional>
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include <asio.hpp>
+
+#include "base/clock.h"
+#include "cluster/metadata_image.h"
+#include "model/topic_partition.h"
+#include "net/shard_group.h"
+#include "storage/log.h"
+#include "storage/log_config.h"
+#include "storage/log_manager.h"
+
+namespace sluice::server {
+
+// Someone waiting for new data in one or more partitions (a long-polling Fetch). Lives on the
+// waiting request's shard; partitions hold weak references and wake it by posting there.
+struct fetch_waiter {
+  asio::any_io_executor executor;
+  std::shared_ptr<asio::steady_timer> timer;  // cancelled on wake-up
+  bool woken = false;
+};
+
+class partition {
+ public:
+  partition(model::topic_partition tp, storage::log* log, storage::log_config cfg, int32_t leader_epoch)
+      : _tp(std::move(tp)), _log(log), _config(std::move(cfg)), _leader_epoch(leader_epoch) {}
+
+  const model::topic_partition& tp() const { return _tp; }
+  storage::log& log() { return *_log; }
+  const storage::log_config& config() const { return _config; }
+  void set_config(storage::log_config c) { _config = std::move(c); }
+  int32_t leader_epoch() const { return _leader_epoch; }
+  void set_leader_epoch(int32_t e) { _leader_epoch = e; }
+
+  void add_waiter(const std::shared_ptr<fetch_waiter>& w);
+  // Wakes every waiter (after an append or a truncation).
+  void notify_waiters();
+
+ private:
+  model::topic_partition _tp;
+  storage::log* _log;
+  storage::log_config _config;
+  int32_t _leader_epoch;
+  std::vector<std::weak_ptr<fetch_waiter>> _waiters;
+};
+
+class partition_manager {
+ public:
+  partition_manager(net::shard_group& shards, storage::log_manager& logs, storage::log_config topic_defaults);
+
+  net::shard_id shard_of(const model::topic_partition& tp) const;
+
+  // The partition if this shard owns it and it exists. REQUIRES: called on shard_of(tp).
+  partition* get(const model::topic_partition& tp);
+
+  // The latest image as seen by the calling shard (or the newest, off-shard).
+  cluster::image_ptr image() const;
+
+  // Brings every shard in line with `img`: creates logs for new partitions, updates configs,
+  // removes partitions of deleted topics. Completes when all shards are done.
+  asio::awaitable<void> apply(cluster::image_ptr img);
+  // Same, blocking; for startup before the shards run requests.
+  void apply_blocking(cluster::image_ptr img);
+
+  // The effective log config of a topic: broker defaults + the topic's overrides.
+  storage::log_config effective_config(const cluster::topic_metadata& t) const;
+  const storage::log_config& topic_defaults() const { return _topic_defaults; }
+  void set_topic_defaults(storage::log_config c) { _topic_defaults = std::move(c); }
+
+  storage::log_manager& logs() { return _logs; }
+  net::shard_group& shards() { return _shards; }
+
+  // Runs `fn` on every partition, shard by shard (periodic tasks). Completes when all are done.
+  asio::awaitable<void> for_each_partition(std::function<void(partition&)> fn);
+
+ private:
+  void apply_on_shard(net::shard_id s, const cluster::image_ptr& img);
+
+  struct shard_state {
+    std::unordered_map<model::topic_partition, std::unique_ptr<partition>> partitions;
+    cluster::image_ptr image;
+  };
+  net::shard_group& _shards;
+  storage::log_manager& _logs;
+  storage::log_config _topic_defaults;
+  std::vector<shard_state> _state;  // indexed by shard; each touched only by its shard
+  mutable std::mutex _latest_mu;
+  cluster::image_ptr _latest;  // for off-shard callers
+};
+
+}  // namespace sluice::server

@@ -1,0 +1,44 @@
+#include "server/produce_validation.h"
+
+#include <cstdlib>
+#include <limits>
+
+#include "model/record_batch.h"
+
+namespace sluice::server {
+
+protocol::error_code validate_produce_batch(std::span<const uint8_t> records, const storage::log_config& cfg,
+                                            int16_t produce_version, int64_t now_ms) {
+  using E = protocol::error_code;
+  if (records.size() < model::batch_layout::header_size) return E::corrupt_message;
+  auto size = model::peek_batch_size(records, std::numeric_limits<int32_t>::max());
+  if (!size) {
+    return size.error() == make_error_code(model::batch_errc::bad_magic) ? E::invalid_record : E::corrupt_message;
+  }
+  if (*size < records.size()) return E::invalid_record;  // Produce v3+: exactly one batch
+  if (*size > records.size()) return E::corrupt_message;
+  if (records.size() > static_cast<size_t>(cfg.max_message_bytes)) return E::message_too_large;
+  if (auto v = model::validate_batch(records); !v) {
+    return v.error() == make_error_code(model::batch_errc::bad_record_count) ? E::invalid_record : E::corrupt_message;
+  }
+  model::batch_view b(records);
+  if (b.is_control()) return E::invalid_record;
+  if (b.producer_id() >= 0 || b.is_transactional()) {
+    // Idempotent and transactional producers need producer state, which this broker does not
+    // keep yet (and it does not advertise InitProducerId); refuse rather than silently lose the
+    // exactly-once guarantee.
+    return E::unknown_producer_id;
+  }
+  auto codec = static_cast<int>(b.codec());
+  if (codec > static_cast<int>(model::compression::zstd)) return E::corrupt_message;
+  if (b.codec() == model::compression::zstd && produce_version < 7) return E::unsupported_compression_type;
+  if (cfg.message_timestamp_type == storage::timestamp_type::create_time &&
+      cfg.message_timestamp_difference_max_ms != std::numeric_limits<int64_t>::max()) {
+    int64_t diff = now_ms - b.max_timestamp();
+    if (diff < 0) diff = -diff;
+    if (diff > cfg.message_timestamp_difference_max_ms) return E::invalid_timestamp;
+  }
+  return E::none;
+}
+
+}  // namespace sluice::server

@@ -1,0 +1,69 @@
+#pragma once
+// What a request handler can see: the request header, the connection, and the broker's services.
+// A handler runs on the shard that owns the connection; work on partitions hops to their owner
+// shard through partition_manager / shard_group::invoke_on.
+#include <cstdint>
+#include <mutex>
+#include <string>
+
+#include "base/clock.h"
+#include "cluster/controller.h"
+#include "net/connection.h"
+#include "net/shard_group.h"
+#include "protocol/error_code.h"
+#include "protocol/headers.h"
+#include "server/broker_config.h"
+#include "server/partition_manager.h"
+
+namespace sluice::server {
+
+// The broker config plus its dynamic updates. Control path only (mutex).
+class config_holder {
+ public:
+  explicit config_holder(broker_config c) : _c(std::move(c)) {}
+  broker_config get() const {
+    std::lock_guard g(_mu);
+    return _c;
+  }
+  template <typename F>
+  auto update(F&& f) {
+    std::lock_guard g(_mu);
+    return f(_c);
+  }
+
+ private:
+  mutable std::mutex _mu;
+  broker_config _c;
+};
+
+// Broker-wide settings read on the data path, copied once at startup (immutable afterwards).
+struct data_path_settings {
+  int32_t broker_id = 0;
+  bool auto_create_topics = true;
+  int32_t default_partitions = 1;
+  int16_t default_replication_factor = 1;
+  std::string advertised_host;
+  int32_t advertised_port = 0;
+};
+
+struct broker_services {
+  net::shard_group& shards;
+  cluster::controller& controller;
+  partition_manager& partitions;
+  config_holder& config;
+  const data_path_settings& settings;
+  sluice::clock& clock;
+};
+
+struct request_context {
+  const net::connection_info& connection;
+  protocol::request_header header;
+  broker_services& broker;
+  bool no_response = false;  // set by Produce with acks=0
+
+  int16_t version() const { return header.api_version; }
+};
+
+inline int16_t code(protocol::error_code e) { return static_cast<int16_t>(e); }
+
+}  // namespace sluice::server
