@@ -32,6 +32,9 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(REPO, "tests", "tools"))
 
 TARGET = os.environ.get("SLUICE_TEST_TARGET", "sluice")
+if TARGET == "mock":
+    import kafkawire
+    kafkawire.MOCK_QUIRKS = True
 READY_TIMEOUT_S = 30
 STOP_TIMEOUT_S = 15
 
