@@ -216,7 +216,7 @@ int run_broker(const server::broker_config& config) {
     periodic.expires_after(std::chrono::seconds(1));
     periodic.async_wait([&](const asio::error_code& ec) {
       if (ec) return;
-      asio::co_spawn(shards.context(0), partitions->for_each_partition([](server::partition& p) { p.log().run_periodic(); }),
+      asio::co_spawn(shards.context(0), partitions->for_each_partition([](server::partition& p) { (void)p.log().run_periodic(); }),
                      asio::detached);
       (*logs)->run_periodic_tasks();
       schedule();
@@ -235,7 +235,11 @@ int run_broker(const server::broker_config& config) {
   // Graceful shutdown: stop accepting, let in-flight requests finish (bounded), then stop the
   // loops, flush every log and write the clean-shutdown marker.
   for (auto& l : bound) l->stop_accepting();
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  // In-flight requests finish (a long-polling Fetch waits at most its max_wait_ms); bounded so a
+  // stuck client cannot hold the shutdown.
+  auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (dispatch->in_flight() > 0 && std::chrono::steady_clock::now() < give_up)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   shards.stop();
   if (auto r = (*logs)->shutdown(); !r) {
     log->error("shutdown: flushing logs failed: {}", r.error().message());

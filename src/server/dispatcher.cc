@@ -7,6 +7,15 @@
 namespace sluice::server {
 
 asio::awaitable<net::handler_reply> dispatcher::handle(const net::connection_info& conn, std::vector<uint8_t> frame) {
+  ++_in_flight;
+  struct done {
+    std::atomic<int64_t>& n;
+    ~done() { --n; }
+  } guard{_in_flight};
+  co_return co_await dispatch(conn, std::move(frame));
+}
+
+asio::awaitable<net::handler_reply> dispatcher::dispatch(const net::connection_info& conn, std::vector<uint8_t> frame) {
   auto log = log::get("server");
   // The reader is built over the mutable frame so Produce can rewrite batch headers in place.
   protocol::reader r{std::span<uint8_t>(frame)};

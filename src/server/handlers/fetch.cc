@@ -6,6 +6,7 @@
 
 #include "base/logging.h"
 #include "server/handlers/handlers.h"
+#include "storage/errc.h"
 
 namespace sluice::server {
 

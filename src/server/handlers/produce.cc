@@ -7,6 +7,7 @@
 #include "model/record_batch.h"
 #include "server/handlers/handlers.h"
 #include "server/produce_validation.h"
+#include "storage/errc.h"
 
 namespace sluice::server {
 
@@ -15,9 +16,13 @@ using E = protocol::error_code;
 using part_resp = protocol::produce_response::partition_produce_response;
 
 protocol::error_code storage_error_to_kafka(std::error_code ec) {
-  return ec == make_error_code(storage::errc::no_space) || ec == make_error_code(storage::errc::io_error)
-             ? E::kafka_storage_error
-             : E::unknown_server_error;
+  if (ec == make_error_code(storage::errc::message_too_large)) return E::message_too_large;
+  if (ec == make_error_code(storage::errc::corrupt_batch)) return E::corrupt_message;
+  // OS errors (ENOSPC, EIO) and a failed log: the disk is the problem, the client may retry.
+  if (ec.category() == std::system_category() || ec.category() == std::generic_category() ||
+      ec == make_error_code(storage::errc::log_failed))
+    return E::kafka_storage_error;
+  return E::unknown_server_error;
 }
 }  // namespace
 
