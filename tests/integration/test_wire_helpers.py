@@ -66,3 +66,41 @@ def test_batch_build_parse_roundtrip():
         (b"k3", None, [("e", b"")], 1_699_999_999_999, 44)]
     (bad,) = parse_batches(build_batch(recs, corrupt_crc=True))
     assert not bad.crc_ok
+
+
+def _consumed_perfectly(records, partitions):
+    from collections import defaultdict
+    nxt = defaultdict(int)
+    out = []
+    for r in records:
+        p = java_partition(r.key, partitions)
+        out.append((p, Record(r.key, r.value, list(r.headers), r.timestamp, nxt[p])))
+        nxt[p] += 1
+    return out
+
+
+def test_verify_roundtrip_accepts_exact_and_rejects_damage():
+    from roundtrip import make_dataset, verify_roundtrip
+    records = make_dataset("selftest", n=300)
+    good = _consumed_perfectly(records, 4)
+    verify_roundtrip(records, good, 4)
+
+    def damaged(fn):
+        c = [(p, Record(r.key, r.value, list(r.headers), r.timestamp, r.offset)) for p, r in good]
+        fn(c)
+        with pytest.raises(AssertionError):
+            verify_roundtrip(records, c, 4)
+
+    damaged(lambda c: c.pop(17))                                        # a lost record
+    damaged(lambda c: c.append(c[5]))                                   # a duplicate
+    damaged(lambda c: setattr(c[3][1], "value", c[3][1].value + b"x"))  # a changed value
+    damaged(lambda c: setattr(c[3][1], "timestamp", 1))                 # a changed timestamp
+    damaged(lambda c: c[8][1].headers.reverse())                        # header order
+    damaged(lambda c: setattr(c[9][1], "offset", c[9][1].offset + 1000))  # an offset gap
+    damaged(lambda c: c.__setitem__(0, ((c[0][0] + 1) % 4, c[0][1])))  # wrong partition
+
+    def swap_order(c):  # two records of one partition in the wrong order
+        p = c[0][0]
+        i, j = [k for k, (q, _) in enumerate(c) if q == p][:2]
+        c[i][1].offset, c[j][1].offset = c[j][1].offset, c[i][1].offset
+    damaged(swap_order)
