@@ -311,6 +311,16 @@ TEST(compression, lz4_frame_header_matches_kafka_lz4_block_output_stream) {
   EXPECT_EQ((bytes(c->end() - 4, c->end())), (bytes{0, 0, 0, 0}));
 }
 
+TEST(compression, zstd_output_is_one_frame_with_content_size) {
+  // kafka-python 2.0.2 decodes zstd with ZstdDecompressor().decompress(): one frame, and without
+  // a content size it caps output at 1 MiB. Our frames carry the size, so any batch works there.
+  bytes in = compressible(3 * mib);
+  auto c = compress(compression::zstd, in);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(ZSTD_getFrameContentSize(c->data(), c->size()), in.size());
+  EXPECT_EQ(ZSTD_findFrameCompressedSize(c->data(), c->size()), c->size());
+}
+
 TEST(compression, gzip_output_readable_by_gzip_cli) {
   auto dir = temp_dir();
   bytes in = compressible(300 * 1024);
