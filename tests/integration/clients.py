@@ -20,13 +20,13 @@ def producer_config(bootstrap, **overrides):
         "batch.num.messages": 10000,
         "queue.buffering.max.messages": 500000,
         "queue.buffering.max.kbytes": 1048576,
-        "message.timeout.ms": 60000,
+        "message.timeout.ms": 30000,
     }
     conf.update(overrides)
     return conf
 
 
-def produce_confluent(bootstrap, topic, records, timeout=120, **overrides):
+def produce_confluent(bootstrap, topic, records, timeout=90, **overrides):
     """Produces records in order; returns [(partition, offset)] per record from delivery reports.
 
     Raises if any delivery failed or the flush timed out.
@@ -81,8 +81,9 @@ def high_watermarks(consumer, topic, partitions, timeout=10):
     return out
 
 
-def consume_confluent(bootstrap, topic, partitions, timeout=120, ends=None, **overrides):
-    """Reads every partition from offset 0 to its high watermark (or `ends[p]`).
+def consume_confluent(bootstrap, topic, partitions, stall_timeout=20, ends=None, **overrides):
+    """Reads every partition from offset 0 to its high watermark (or `ends[p]`); fails when no
+    record arrives for stall_timeout seconds.
 
     Returns [(partition, Record)] in consumption order (offset order within a partition).
     """
@@ -93,11 +94,15 @@ def consume_confluent(bootstrap, topic, partitions, timeout=120, ends=None, **ov
         c.assign([TopicPartition(topic, p, 0) for p in range(partitions) if ends[p] > 0])
         pos = {p: 0 for p in range(partitions)}
         out = []
-        deadline = time.monotonic() + timeout
+        last_progress = time.monotonic()
         while any(pos[p] < ends[p] for p in pos):
-            if time.monotonic() > deadline:
-                raise AssertionError(f"consume {topic}: timed out at positions {pos}, ends {ends}")
-            for m in c.consume(num_messages=10000, timeout=0.5):
+            if time.monotonic() - last_progress > stall_timeout:
+                raise AssertionError(f"consume {topic}: no progress for {stall_timeout}s at "
+                                     f"positions {pos}, high watermarks {ends}")
+            batch = c.consume(num_messages=10000, timeout=0.5)
+            if batch:
+                last_progress = time.monotonic()
+            for m in batch:
                 if m.error():
                     raise KafkaException(m.error())
                 p = m.partition()

@@ -13,7 +13,7 @@ from roundtrip import (ROUNDTRIP_PARTITIONS, make_dataset, read_consumed_jsonl, 
 JS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "js")
 
 
-def run_node(script, options, timeout=300):
+def run_node(script, options, timeout=240):
     env = dict(os.environ, KAFKAJS_NO_PARTITIONER_WARNING="1")
     proc = subprocess.run(["node", os.path.join(JS_DIR, script), json.dumps(options)],
                           capture_output=True, timeout=timeout, cwd=JS_DIR, env=env)

@@ -26,7 +26,8 @@ async function main() {
     clientId: 'sluice-itest-kafkajs',
     brokers: [opts.bootstrap],
     logLevel: logLevel.ERROR,
-    retry: { retries: 5 },
+    retry: { retries: 3 },
+    requestTimeout: 20000,
   })
   const summary = { created: null, produced: 0, sends: 0, offsets: null, consumed: 0 }
 
