@@ -463,10 +463,11 @@ class Emitter:
         tagged = [f for f in st.fields if f.tag is not None]
         if self.flex_cond:
             L += ["if (flex) {", "  const uint32_t count = r.read_tag_count();",
+                  "  int64_t previous = -1;",
                   "  for (uint32_t i = 0; i < count && r.ok(); ++i) {",
                   "    const uint32_t tag = r.read_uvarint32();",
                   "    const uint32_t size = r.read_uvarint32();",
-                  "    if (!r.ok()) break;"]
+                  "    if (!r.check_tag_order(tag, previous)) break;"]
             first = True
             for f in sorted(tagged, key=lambda f: f.tag):
                 g = guard(f.versions, api, f"tag == {f.tag}")

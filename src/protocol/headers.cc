@@ -8,9 +8,11 @@ namespace {
 
 void read_tags(reader& r, tagged_fields& out) {
   uint32_t n = r.read_tag_count();
+  int64_t previous = -1;
   for (uint32_t i = 0; i < n && r.ok(); ++i) {
     uint32_t tag = r.read_uvarint32();
     uint32_t size = r.read_uvarint32();
+    if (!r.check_tag_order(tag, previous)) break;
     r.read_unknown_tag(out, tag, size);
   }
 }

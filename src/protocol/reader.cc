@@ -74,7 +74,8 @@ void reader::read_nullable_string(std::optional<std::string>& out, bool flexible
     fail(n == -1 ? errc::null_not_allowed : errc::negative_length);
     return;
   }
-  if (static_cast<uint64_t>(n) > remaining()) {
+  // Strings are at most INT16_MAX bytes in every encoding (Kafka rejects longer compact ones too).
+  if (n > INT16_MAX || static_cast<uint64_t>(n) > remaining()) {
     fail(errc::length_too_large);
     return;
   }
@@ -166,6 +167,15 @@ void reader::absorb(const reader& child) {
     _err_offset = child._err_offset;
     _p = _end;
   }
+}
+
+bool reader::check_tag_order(uint32_t tag, int64_t& previous) {
+  if (static_cast<int64_t>(tag) <= previous) {
+    fail(errc::bad_tagged_field);
+    return false;
+  }
+  previous = tag;
+  return ok();
 }
 
 void reader::read_unknown_tag(tagged_fields& out, uint32_t tag, uint32_t n) {

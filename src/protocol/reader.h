@@ -68,6 +68,9 @@ class reader {
   reader sub(size_t n);
   // Adopts a child's failure (if any) as this reader's failure.
   void absorb(const reader& child);
+  // Tags must be strictly ascending (KIP-482); `previous` starts at -1. Fails otherwise.
+  // (Kafka's own decoder is lenient here; being strict keeps decode/encode a bijection.)
+  bool check_tag_order(uint32_t tag, int64_t& previous);
   // Reads one unknown tag payload of n bytes into `out`.
   void read_unknown_tag(tagged_fields& out, uint32_t tag, uint32_t n);
 
