@@ -1,0 +1,29 @@
+#pragma once
+// Storage error codes (expected failures; DESIGN.md §4). I/O failures from the OS are returned
+// as std::system_category codes (errno) unchanged, so ENOSPC stays recognisable.
+#include <system_error>
+
+namespace sluice::storage {
+
+enum class errc {
+  ok = 0,
+  offset_out_of_range = 1,   // fetch/lookup offset < log start or > log end
+  message_too_large = 2,     // batch larger than max.message.bytes
+  invalid_offset = 3,        // follower batch below the log end offset, or offsets not increasing
+  corrupt_batch = 4,         // batch bytes fail structural checks at append
+  log_failed = 5,            // an earlier I/O error left the log in an unknown state; reopen it
+  not_found = 6,             // unknown partition or file
+  already_exists = 7,        // partition or segment already present
+  invalid_config = 8,        // a config value is out of range or malformed
+  unknown_config = 9,        // a config name that is not a topic config
+  corrupt_checkpoint = 10,   // a checkpoint file does not parse
+  invalid_argument = 11,     // caller error that is not an invariant (e.g. bad topic name)
+};
+
+const std::error_category& storage_category();
+inline std::error_code make_error_code(errc e) { return {static_cast<int>(e), storage_category()}; }
+
+}  // namespace sluice::storage
+
+template <>
+struct std::is_error_code_enum<sluice::storage::errc> : std::true_type {};
