@@ -43,6 +43,14 @@ const handler_entry table[] = {
     entry<protocol::metadata_api>(),
     entry<protocol::api_versions_api>(),
     entry<protocol::create_topics_api>(),
+    entry<protocol::delete_topics_api>(),
+    entry<protocol::delete_records_api>(),
+    entry<protocol::describe_configs_api>(),
+    entry<protocol::alter_configs_api>(),
+    entry<protocol::describe_log_dirs_api>(),
+    entry<protocol::create_partitions_api>(),
+    entry<protocol::incremental_alter_configs_api>(),
+    entry<protocol::describe_cluster_api>(),
 };
 
 }  // namespace

@@ -49,6 +49,15 @@ asio::awaitable<void> handle(request_context&, protocol::produce_request&, proto
 asio::awaitable<void> handle(request_context&, protocol::fetch_request&, protocol::fetch_response&);
 asio::awaitable<void> handle(request_context&, protocol::list_offsets_request&, protocol::list_offsets_response&);
 asio::awaitable<void> handle(request_context&, protocol::create_topics_request&, protocol::create_topics_response&);
+asio::awaitable<void> handle(request_context&, protocol::delete_topics_request&, protocol::delete_topics_response&);
+asio::awaitable<void> handle(request_context&, protocol::delete_records_request&, protocol::delete_records_response&);
+asio::awaitable<void> handle(request_context&, protocol::describe_configs_request&, protocol::describe_configs_response&);
+asio::awaitable<void> handle(request_context&, protocol::alter_configs_request&, protocol::alter_configs_response&);
+asio::awaitable<void> handle(request_context&, protocol::describe_log_dirs_request&, protocol::describe_log_dirs_response&);
+asio::awaitable<void> handle(request_context&, protocol::create_partitions_request&, protocol::create_partitions_response&);
+asio::awaitable<void> handle(request_context&, protocol::incremental_alter_configs_request&,
+                             protocol::incremental_alter_configs_response&);
+asio::awaitable<void> handle(request_context&, protocol::describe_cluster_request&, protocol::describe_cluster_response&);
 
 // ApiVersions body answering an unsupported ApiVersions version (always encoded as v0).
 protocol::api_versions_response api_versions_body(int16_t error_code);
