@@ -2,8 +2,11 @@
 // every field populated, encode(decode(bytes)) == bytes, and every truncation rejected.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <fstream>
 #include <string>
 
+#include "protocol/headers.h"
 #include "protocol/messages.h"
 #include "protocol/samples.h"
 
@@ -52,6 +55,24 @@ void check_message(int16_t v) {
   }
 }
 
+// With SLUICE_FUZZ_CORPUS_OUT=<dir>, also writes one framed-less request (header + sample body)
+// per API and version there: the seed corpus for tests/fuzz/request_decoder_fuzz.
+template <typename A>
+void dump_seed(int16_t v) {
+  const char* dir = std::getenv("SLUICE_FUZZ_CORPUS_OUT");
+  if (!dir) return;
+  testing::sample_ctx c;
+  typename A::request m;
+  fill_sample(m, v, c);
+  writer w;
+  request_header h{.api_key = A::key, .api_version = v, .correlation_id = 7, .client_id = "seed", .unknown_tags = {}};
+  h.encode(w, request_header_version(A::key, v));
+  m.encode(w, v);
+  auto bytes = w.flatten();
+  std::ofstream out(std::string(dir) + "/" + std::to_string(A::key) + "_v" + std::to_string(v) + ".bin", std::ios::binary);
+  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+}
+
 TEST(roundtrip, every_api_every_version) {
   int checked = 0;
   for_each_api([&](auto api) {
@@ -66,6 +87,7 @@ TEST(roundtrip, every_api_every_version) {
         SCOPED_TRACE("response");
         check_message<typename A::response>(v);
       }
+      dump_seed<A>(v);
       ++checked;
     }
   });
