@@ -387,5 +387,44 @@ TEST(records, decoded_produce_records_point_into_the_request_buffer) {
   EXPECT_EQ(b[b.size() - 3], 0x11);
 }
 
+// The usage example of docs/protocol.md, kept compiling.
+TEST(docs, usage_example) {
+  produce_request sent;
+  sent.acks = 1;
+  sent.topic_data.emplace_back().partition_data.emplace_back().records = records::owned({1, 2, 3});
+  writer out;
+  request_header{.api_key = produce_api::key, .api_version = 7, .correlation_id = 11, .client_id = "c", .unknown_tags = {}}
+      .encode(out, request_header_version(produce_api::key, 7));
+  sent.encode(out, 7);
+  auto frame = out.flatten();
+
+  reader r{std::span<uint8_t>(frame)};
+  auto hdr = decode_request_header(r);
+  ASSERT_TRUE(hdr.has_value());
+  produce_request req;
+  ASSERT_TRUE(req.decode(r, hdr->api_version).has_value());
+  for (auto& t : req.topic_data)
+    for (auto& p : t.partition_data) {
+      std::span<uint8_t> batches = p.records.mutable_data();
+      EXPECT_EQ(batches.size(), 3u);
+    }
+
+  const int16_t v = 12;
+  fetch_response resp;
+  auto& part = resp.responses.emplace_back(fetch_response::fetchable_topic_response{.topic = "orders"})
+                   .partitions.emplace_back();
+  part.partition_index = 0;
+  part.high_watermark = 42;
+  part.records = records::owned({4, 5});
+  writer w;
+  auto frame_pos = w.begin_frame();
+  response_header{.correlation_id = hdr->correlation_id, .unknown_tags = {}}
+      .encode(w, response_header_version(fetch_api::key, v));
+  resp.encode(w, v);
+  w.end_frame(frame_pos);
+  EXPECT_EQ(w.chunks().size(), 1u);
+  EXPECT_EQ(load_be<int32_t>(w.flatten().data()), static_cast<int32_t>(w.size() - 4));
+}
+
 }  // namespace
 }  // namespace sluice::protocol
