@@ -119,18 +119,6 @@ int run_broker(const server::broker_config& config) {
   unsigned shard_count = static_cast<unsigned>(config.get_int("sluice.shards"));
   if (shard_count == 0) shard_count = std::max(1u, std::thread::hardware_concurrency());
 
-  // Storage: opening runs recovery of every partition found.
-  storage::posix_file_system fs;
-  storage::log_manager_config lm_cfg;
-  lm_cfg.log_dirs = dirs;
-  lm_cfg.defaults = *topic_defaults;
-  lm_cfg.retention_check_interval_ms = config.get_int("log.retention.check.interval.ms");
-  lm_cfg.flush_scheduler_interval_ms = config.get_int("log.flush.scheduler.interval.ms");
-  lm_cfg.flush_offset_checkpoint_interval_ms = config.get_int("log.flush.offset.checkpoint.interval.ms");
-  lm_cfg.flush_start_offset_checkpoint_interval_ms = config.get_int("log.flush.start.offset.checkpoint.interval.ms");
-  auto logs = storage::log_manager::open(lm_cfg, fs, system_clock::instance());
-  if (!logs) return fail("cannot open log dirs: " + logs.error().message());
-
   // Metadata: the embedded store lives in the first log dir.
   if (config.get("zookeeper.connect")) return fail("zookeeper.connect: ZooKeeper clusters are not supported yet");
   auto store = cluster::embedded_store::open(dirs.front(), &error);
@@ -148,7 +136,7 @@ int run_broker(const server::broker_config& config) {
 
   server::config_holder config_holder(config);
   std::unique_ptr<cluster::controller> controller;
-  auto partitions = std::make_unique<server::partition_manager>(shards, **logs, *topic_defaults);
+  std::unique_ptr<server::partition_manager> partitions;
   std::unique_ptr<server::broker_services> services;
   std::unique_ptr<server::dispatcher> dispatch;
   std::vector<std::unique_ptr<net::listener>> bound;
@@ -196,6 +184,29 @@ int run_broker(const server::broker_config& config) {
       **store, broker_id, cluster::broker_endpoint{broker_id, adv.host, adv.port, std::nullopt}, cdefaults,
       [defaults_copy](const std::map<std::string, std::string>& o) { return validate_topic_overrides(defaults_copy, o); });
   if (auto r = controller->start(&error); !r) return fail(error);
+
+  // Storage: opening runs recovery of every partition found.
+  storage::posix_file_system fs;
+  storage::log_manager_config lm_cfg;
+  lm_cfg.log_dirs = dirs;
+  lm_cfg.default_config = *topic_defaults;
+  lm_cfg.retention_check_interval_ms = config.get_int("log.retention.check.interval.ms");
+  lm_cfg.flush_scheduler_interval_ms = config.get_int("log.flush.scheduler.interval.ms");
+  lm_cfg.flush_offset_checkpoint_interval_ms = config.get_int("log.flush.offset.checkpoint.interval.ms");
+  lm_cfg.flush_start_offset_checkpoint_interval_ms = config.get_int("log.flush.start.offset.checkpoint.interval.ms");
+  // Partitions found on disk get their topic's overrides from the metadata store.
+  auto startup_image = controller->image();
+  auto defaults_for_lookup = *topic_defaults;
+  lm_cfg.config_for = [startup_image, defaults_for_lookup](const model::topic_partition& tp) {
+    const auto* t = startup_image->find(tp.topic);
+    if (!t) return defaults_for_lookup;
+    auto c = storage::apply_topic_overrides(defaults_for_lookup, t->configs);
+    return c ? *c : defaults_for_lookup;
+  };
+  auto logs = storage::log_manager::open(lm_cfg, fs, system_clock::instance());
+  if (!logs) return fail("cannot open log dirs: " + logs.error().message());
+
+  partitions = std::make_unique<server::partition_manager>(shards, **logs, *topic_defaults);
   partitions->apply_blocking(controller->image());
 
   services = std::make_unique<server::broker_services>(

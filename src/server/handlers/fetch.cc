@@ -117,7 +117,10 @@ asio::awaitable<void> handle(request_context& ctx, protocol::fetch_request& req,
           any_error = true;
           continue;
         }
-        auto out = co_await read_partition(broker, {t.topic, fp.partition}, fp, read_committed, max_bytes - total,
+        // A named variable, not a braced temporary: GCC 12 destroys temporaries bound to a
+        // coroutine's reference parameters twice.
+        const model::topic_partition tp{t.topic, fp.partition};
+        auto out = co_await read_partition(broker, tp, fp, read_committed, max_bytes - total,
                                            total == 0, waiter);
         if (out.data.error_code != 0) any_error = true;
         total += static_cast<int64_t>(out.bytes);
