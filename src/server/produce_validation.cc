@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "model/record_batch.h"
+#include "model/recompress.h"
 
 namespace sluice::server {
 
@@ -32,13 +33,42 @@ protocol::error_code validate_produce_batch(std::span<const uint8_t> records, co
   auto codec = static_cast<int>(b.codec());
   if (codec > static_cast<int>(model::compression::zstd)) return E::corrupt_message;
   if (b.codec() == model::compression::zstd && produce_version < 7) return E::unsupported_compression_type;
+  if (b.codec() != model::compression::none) {
+    // Like Kafka, look inside compressed batches: a corrupt or lying payload is refused now
+    // rather than served to every consumer later.
+    if (auto v = model::validate_compressed_batch(records, max_decompressed_batch_bytes); !v) return E::corrupt_message;
+  }
   if (cfg.message_timestamp_type == storage::timestamp_type::create_time &&
-      cfg.message_timestamp_difference_max_ms != std::numeric_limits<int64_t>::max()) {
+      cfg.message_timestamp_difference_max_ms != std::numeric_limits<int64_t>::max() &&
+      b.max_timestamp() != -1 /* no timestamp (up-converted magic 0): nothing to check */) {
     int64_t diff = now_ms - b.max_timestamp();
     if (diff < 0) diff = -diff;
     if (diff > cfg.message_timestamp_difference_max_ms) return E::invalid_timestamp;
   }
   return E::none;
+}
+
+}  // namespace sluice::server
+
+namespace sluice::server {
+
+std::optional<model::compression> target_compression(const storage::log_config& cfg) {
+  const auto& t = cfg.compression_type;
+  if (t == "uncompressed") return model::compression::none;
+  if (t == "gzip") return model::compression::gzip;
+  if (t == "snappy") return model::compression::snappy;
+  if (t == "lz4") return model::compression::lz4;
+  if (t == "zstd") return model::compression::zstd;
+  return std::nullopt;  // "producer"
+}
+
+int compression_level(const storage::log_config& cfg, model::compression codec) {
+  switch (codec) {
+    case model::compression::gzip: return cfg.compression_gzip_level;
+    case model::compression::lz4: return cfg.compression_lz4_level;
+    case model::compression::zstd: return cfg.compression_zstd_level;
+    default: return -1;
+  }
 }
 
 }  // namespace sluice::server

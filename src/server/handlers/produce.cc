@@ -5,6 +5,8 @@
 
 #include "base/logging.h"
 #include "model/record_batch.h"
+#include "model/legacy_records.h"
+#include "model/recompress.h"
 #include "server/handlers/handlers.h"
 #include "server/produce_validation.h"
 #include "storage/errc.h"
@@ -23,6 +25,23 @@ protocol::error_code storage_error_to_kafka(std::error_code ec) {
       ec == make_error_code(storage::errc::log_failed))
     return E::kafka_storage_error;
   return E::unknown_server_error;
+}
+// Produce v0-v2 carry legacy message sets (magic 0/1); like Kafka >= 3.0 we store RecordBatch v2
+// only, so they are up-converted here (a copy; no current client sends these versions).
+protocol::error_code legacy_error_to_kafka(std::error_code ec) {
+  using L = model::legacy_errc;
+  if (ec.category() != model::legacy_category()) return E::corrupt_message;
+  switch (static_cast<L>(ec.value())) {
+    case L::too_large: return E::message_too_large;
+    case L::bad_magic:
+    case L::nested_compression:
+    case L::multiple_wrappers:
+    case L::bad_offset:
+    case L::bad_codec:
+    case L::empty: return E::invalid_record;
+    case L::bad_timestamp: return E::invalid_timestamp;
+    default: return E::corrupt_message;
+  }
 }
 }  // namespace
 
@@ -68,6 +87,17 @@ asio::awaitable<void> handle(request_context& ctx, protocol::produce_request& re
       }
       model::topic_partition tp{topic.name, pd.index};
       std::span<uint8_t> batch = pd.records.mutable_data();
+      std::vector<uint8_t> upconverted;
+      if (ctx.version() < 3) {
+        auto converted = model::upconvert_message_set(batch, ctx.version(), now_ms,
+                                                      std::numeric_limits<int32_t>::max(), max_decompressed_batch_bytes);
+        if (!converted) {
+          fail(legacy_error_to_kafka(converted.error()));
+          continue;
+        }
+        upconverted = std::move(*converted);
+        batch = upconverted;
+      }
       auto shard = broker.partitions.shard_of(tp);
       auto outcome = co_await broker.shards.invoke_on(
           shard, [&broker, &tp, batch, acks, now_ms, version = ctx.version(), &pm]() -> asio::awaitable<part_resp> {
@@ -87,8 +117,26 @@ asio::awaitable<void> handle(request_context& ctx, protocol::produce_request& re
               r.error_code = code(E::not_enough_replicas);
               co_return r;
             }
+            // compression.type other than "producer": the broker re-encodes the batch (a copy,
+            // off the default path).
+            std::span<uint8_t> to_append = batch;
+            std::vector<uint8_t> recompressed;
+            if (auto target = target_compression(cfg); target && *target != model::batch_view(batch).codec()) {
+              auto re = model::recompress_batch(batch, *target, compression_level(cfg, *target),
+                                                max_decompressed_batch_bytes);
+              if (!re) {
+                r.error_code = code(E::corrupt_message);
+                co_return r;
+              }
+              recompressed = std::move(*re);
+              if (recompressed.size() > static_cast<size_t>(cfg.max_message_bytes)) {
+                r.error_code = code(E::message_too_large);
+                co_return r;
+              }
+              to_append = recompressed;
+            }
             storage::append_options opts;
-            auto appended = p->log().append(batch, p->leader_epoch(), opts);
+            auto appended = p->log().append(to_append, p->leader_epoch(), opts);
             if (!appended) {
               log::get("server")->error("append to {} failed: {}", tp, appended.error().message());
               r.error_code = code(storage_error_to_kafka(appended.error()));
