@@ -40,12 +40,18 @@ asio::awaitable<void> handle(request_context& ctx, protocol::describe_log_dirs_r
       for (int32_t p : t.partitions) wanted->insert({t.topic, p});
   }
 
-  auto infos = std::make_shared<std::vector<partition_info>>();
-  co_await broker.partitions.for_each_partition([infos, wanted](partition& p) {
-    if (wanted && !wanted->contains(p.tp())) return;
+  // Raw pointers, not owning captures: the callback's copies live in for_each_partition's
+  // coroutine frame, and GCC 12 has destroyed by-value coroutine parameters built from
+  // temporaries twice (a captured shared_ptr crashed there). Both outlive the co_await.
+  std::vector<partition_info> collected;
+  auto* infos = &collected;
+  const auto* filter = wanted ? &*wanted : nullptr;
+  std::function<void(partition&)> collect = [infos, filter](partition& p) {
+    if (filter && !filter->contains(p.tp())) return;
     auto parent = std::filesystem::path(p.log().dir()).parent_path().string();
     infos->push_back({p.tp(), normal_dir(parent), static_cast<int64_t>(p.log().size_bytes())});
-  });
+  };
+  co_await broker.partitions.for_each_partition(collect);
   std::sort(infos->begin(), infos->end(), [](const auto& a, const auto& b) { return a.tp < b.tp; });
 
   for (const auto& dir : broker.config.get().log_dirs()) {
