@@ -644,3 +644,37 @@ def test_broker_dynamic_configs_persist_without_topics(broker):
     broker.restart()
     _, cfg = describe_configs_raw(broker, RESOURCE_BROKER, "0", keys=["message.max.bytes"])
     assert cfg["message.max.bytes"]["value"] == "2000000"
+
+
+def test_describe_log_dirs_v4_space(broker, topic_name):
+    broker.create_topic(topic_name, 1)
+    produce(broker, topic_name, 0, 20)
+    with KafkaConnection(broker.host, broker.port) as c:
+        r = flexible_request(c, API_DESCRIBE_LOG_DIRS, 4, compact_array(None, None) + uvarint(0))
+    r.int32()
+    assert r.int16() == 0
+
+    def part(r):
+        p = (r.int32(), r.int64(), r.int64(), r.int8())
+        r.tags()
+        return p
+
+    def topic(r):
+        t = (r.compact_string(), r.compact_array(part))
+        r.tags()
+        return t
+
+    def result(r):
+        x = {"error": r.int16(), "dir": r.compact_string(), "topics": r.compact_array(topic),
+             "total": r.int64(), "usable": r.int64()}
+        r.tags()
+        return x
+
+    (d,) = r.compact_array(result)
+    r.tags()
+    assert r.remaining() == 0
+    assert d["error"] == 0 and os.path.samefile(d["dir"], broker.data_dir)
+    assert 0 < d["usable"] <= d["total"]
+    (name, parts), = [t for t in d["topics"] if t[0] == topic_name]
+    (idx, size, lag, future), = parts
+    assert idx == 0 and size > 0 and lag == 0 and future == 0
