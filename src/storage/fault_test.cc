@@ -79,17 +79,25 @@ TEST_F(FaultTest, TornWriteIsCutBack) {
   EXPECT_EQ(f.append(), 10);
 }
 
-TEST_F(FaultTest, FsyncFailureFailsFlushKeepsRecoveryPoint) {
+TEST_F(FaultTest, FsyncFailureFailsTheLogUntilReopened) {
   auto c = cfg();
   c.flush_messages = 1;
   log_fixture f(d.sub("t-0"), c, &fs);
+  f.append();
   fs.fail_fsync(true);
   auto r = f.append_batch(make_batch(10, 100), 0);
-  ASSERT_FALSE(r);  // written but not durable: the caller must not acknowledge acks=all... or any
-  EXPECT_EQ(f->recovery_point(), 0);
-  fs.fail_fsync(false);
-  ASSERT_TRUE(f->flush());
+  ASSERT_FALSE(r);  // written but not known durable: must not be acknowledged
   EXPECT_EQ(f->recovery_point(), 10);
+  EXPECT_TRUE(f->failed());
+  auto again = f.append_batch(make_batch(10, 100), 0);
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error(), make_error_code(errc::log_failed));
+  EXPECT_TRUE(f->read(0, 1 << 20, INT64_MAX, true));  // reads still served
+  fs.fail_fsync(false);
+  ASSERT_TRUE(f.reopen(false, 10));  // recovery from the last good recovery point
+  EXPECT_FALSE(f->failed());
+  int64_t leo = f->log_end_offset();
+  EXPECT_EQ(f.append(), leo);
 }
 
 }  // namespace

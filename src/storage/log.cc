@@ -141,7 +141,8 @@ result<void> log::load() {
 
   _recovery.clean_shutdown = _opts.clean_shutdown;
   int64_t now = now_ms();
-  if (bases.empty()) {
+  bool fresh = bases.empty();
+  if (fresh) {
     int64_t start = std::max<int64_t>(0, _opts.log_start_offset);
     auto s = segment::create(_fs, _dir, start, seg_cfg(), now);
     if (!s) return s.error();
@@ -158,7 +159,7 @@ result<void> log::load() {
 
   // Segments to read in full: from the one holding the recovery point (unclean shutdown).
   int64_t recover_from = INT64_MAX;
-  if (!_opts.clean_shutdown) {
+  if (!_opts.clean_shutdown && !fresh) {
     auto it = _segments.upper_bound(_opts.recovery_point);
     recover_from = it == _segments.begin() ? _segments.begin()->first : std::prev(it)->first;
   }
@@ -269,6 +270,7 @@ result<void> log::roll(int64_t new_base) {
   } else {
     SLUICE_ASSERT(new_base > cur.base_offset(), "roll to {} not above {}", new_base, cur.base_offset());
     if (auto r = cur.on_become_inactive(); !r) return r;
+    _indexes_to_sync.push_back(cur.base_offset());
   }
   auto s = segment::create(_fs, _dir, new_base, seg_cfg(), now_ms());
   if (!s) return s.error();
@@ -646,11 +648,25 @@ result<void> log::enforce_retention() {
 result<void> log::flush_up_to(int64_t offset) {
   offset = std::min<int64_t>(offset, _leo);
   if (offset <= _recovery_point) return ok();
+  // Rolled segments whose log bytes may already be below the recovery point still need their
+  // trimmed indexes made durable before the recovery point moves past them.
+  for (int64_t b : _indexes_to_sync) {
+    auto s = _segments.find(b);
+    if (s == _segments.end() || b >= offset) continue;
+    if (auto r = s->second->flush(true); !r) {
+      _failed = true;
+      return r;
+    }
+  }
+  std::erase_if(_indexes_to_sync, [&](int64_t b) { return b < offset || !_segments.count(b); });
   auto it = _segments.upper_bound(_recovery_point.load());
   if (it != _segments.begin()) --it;
   for (; it != _segments.end() && it->first < offset; ++it) {
     if (auto r = it->second->flush(!it->second->active()); !r) {
-      logger().error("{}: fsync of {} failed: {}", _tp, it->second->log_path(), r.error().message());
+      // After a failed fsync the page cache may have dropped the dirty pages (Linux): what is
+      // on disk is unknown, so the log stops accepting writes until it is reopened/recovered.
+      logger().error("{}: fsync of {} failed: {}; log failed", _tp, it->second->log_path(), r.error().message());
+      _failed = true;
       return r;
     }
   }
@@ -701,7 +717,7 @@ result<void> log::close() {
   segment& s = active();
   if (auto r = s.on_become_inactive(); !r) return r;
   if (auto r = s.flush(true); !r) return r;
-  if (auto r = s.make_active(); !r) return r;  // still usable after close()
+  _failed = true;  // closed: every later mutation fails with log_failed
   for (auto& d : _pending_deletes)
     for (auto& p : d.paths) (void)_fs.unlink(p);
   _pending_deletes.clear();

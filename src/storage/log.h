@@ -186,7 +186,9 @@ class log {
   result<void> run_periodic();
   // Forces a retention pass now (tests, admin).
   result<void> enforce_retention();
-  // Flushes and trims the indexes (clean shutdown). The log stays usable.
+  // Clean shutdown: flushes, trims the active segment's indexes to their entries (as Kafka
+  // leaves them) and makes them durable. Afterwards reads still work but every mutation fails
+  // with log_failed; reopen to continue.
   result<void> close();
 
   leader_epoch_cache& leader_epochs() { return _epochs; }
@@ -247,6 +249,7 @@ class log {
   bool _failed = false;
   bool _dir_dirty = false;           // files created/renamed since the last directory fsync
   int64_t _roll_flush_upto = -1;     // flush up to here at the next run_periodic
+  std::vector<int64_t> _indexes_to_sync;  // rolled segments whose trimmed indexes await fsync
   int64_t _last_flush_mono_ms;
   int64_t _next_flush_check_mono_ms;
   int64_t _next_retention_check_mono_ms;
