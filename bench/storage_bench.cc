@@ -64,6 +64,7 @@ void BM_append(benchmark::State& state, bool fsync_each) {
   auto batch = make_batch(batch_bytes);
   std::string dir = bench_root() + "/append";
   auto l = open_log(dir, fsync_each);
+  ::sync();  // start from a clean page cache: no writeback of the previous run's bytes
   for (auto _ : state) {
     auto r = l->append(batch, 0);
     if (!r) state.SkipWithError(r.error().message().c_str());
@@ -78,6 +79,7 @@ void BM_plain_write(benchmark::State& state, bool fsync_each) {
   auto batch = make_batch(batch_bytes);
   std::string path = bench_root() + "/plain.dat";
   int fd = ::open(path.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0644);
+  ::sync();
   for (auto _ : state) {
     if (::write(fd, batch.data(), batch.size()) != static_cast<ssize_t>(batch.size())) state.SkipWithError("write");
     if (fsync_each && ::fdatasync(fd) != 0) state.SkipWithError("fdatasync");
@@ -119,17 +121,17 @@ void BM_read_by_offset(benchmark::State& state, bool copy) {
 void BM_read_by_offset_ranges(benchmark::State& s) { BM_read_by_offset(s, false); }
 void BM_read_by_offset_pread(benchmark::State& s) { BM_read_by_offset(s, true); }
 
-// Buffered: enough iterations for a stable figure without filling the disk (~512 MiB each).
-BENCHMARK(BM_plain_write_buffered)->Arg(16 << 10)->Iterations(32768)->Unit(benchmark::kMicrosecond);
-BENCHMARK(BM_append_buffered)->Arg(16 << 10)->Iterations(32768)->Unit(benchmark::kMicrosecond);
-BENCHMARK(BM_plain_write_buffered)->Arg(1 << 20)->Iterations(512)->Unit(benchmark::kMicrosecond);
-BENCHMARK(BM_append_buffered)->Arg(1 << 20)->Iterations(512)->Unit(benchmark::kMicrosecond);
-BENCHMARK(BM_plain_write_fsync)->Arg(16 << 10)->Iterations(1000)->Unit(benchmark::kMicrosecond);
-BENCHMARK(BM_append_fsync)->Arg(16 << 10)->Iterations(1000)->Unit(benchmark::kMicrosecond);
-BENCHMARK(BM_plain_write_fsync)->Arg(1 << 20)->Iterations(100)->Unit(benchmark::kMicrosecond);
-BENCHMARK(BM_append_fsync)->Arg(1 << 20)->Iterations(100)->Unit(benchmark::kMicrosecond);
-BENCHMARK(BM_read_by_offset_ranges)->Unit(benchmark::kMicrosecond);
-BENCHMARK(BM_read_by_offset_pread)->Unit(benchmark::kMicrosecond);
+// Wall-clock rates (I/O), median of 3. Buffered: enough iterations for a stable figure without filling the disk (~512 MiB each).
+BENCHMARK(BM_plain_write_buffered)->Arg(16 << 10)->Iterations(32768)->Unit(benchmark::kMicrosecond)->UseRealTime()->Repetitions(5)->ReportAggregatesOnly(true);
+BENCHMARK(BM_append_buffered)->Arg(16 << 10)->Iterations(32768)->Unit(benchmark::kMicrosecond)->UseRealTime()->Repetitions(5)->ReportAggregatesOnly(true);
+BENCHMARK(BM_plain_write_buffered)->Arg(1 << 20)->Iterations(512)->Unit(benchmark::kMicrosecond)->UseRealTime()->Repetitions(5)->ReportAggregatesOnly(true);
+BENCHMARK(BM_append_buffered)->Arg(1 << 20)->Iterations(512)->Unit(benchmark::kMicrosecond)->UseRealTime()->Repetitions(5)->ReportAggregatesOnly(true);
+BENCHMARK(BM_plain_write_fsync)->Arg(16 << 10)->Iterations(1000)->Unit(benchmark::kMicrosecond)->UseRealTime()->Repetitions(5)->ReportAggregatesOnly(true);
+BENCHMARK(BM_append_fsync)->Arg(16 << 10)->Iterations(1000)->Unit(benchmark::kMicrosecond)->UseRealTime()->Repetitions(5)->ReportAggregatesOnly(true);
+BENCHMARK(BM_plain_write_fsync)->Arg(1 << 20)->Iterations(100)->Unit(benchmark::kMicrosecond)->UseRealTime()->Repetitions(5)->ReportAggregatesOnly(true);
+BENCHMARK(BM_append_fsync)->Arg(1 << 20)->Iterations(100)->Unit(benchmark::kMicrosecond)->UseRealTime()->Repetitions(5)->ReportAggregatesOnly(true);
+BENCHMARK(BM_read_by_offset_ranges)->Unit(benchmark::kMicrosecond)->UseRealTime()->Repetitions(5)->ReportAggregatesOnly(true);
+BENCHMARK(BM_read_by_offset_pread)->Unit(benchmark::kMicrosecond)->UseRealTime()->Repetitions(5)->ReportAggregatesOnly(true);
 
 }  // namespace
 

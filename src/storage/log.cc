@@ -87,10 +87,15 @@ log::log(const log_options& o)
   _last_flush_mono_ms = now;
   _next_flush_check_mono_ms = now;
   _next_retention_check_mono_ms = now + o.retention_check_interval_ms;
-  if (_cfg.segment_jitter_ms > 0) {
-    std::mt19937_64 rng(std::random_device{}());
-    _roll_jitter_ms = std::uniform_int_distribution<int64_t>(0, _cfg.segment_jitter_ms - 1)(rng);
-  }
+  draw_roll_jitter();
+}
+
+void log::draw_roll_jitter() {
+  // Kafka draws a fresh jitter for every segment, in [0, segment.jitter.ms).
+  static thread_local std::mt19937_64 rng(std::random_device{}());
+  _roll_jitter_ms = _cfg.segment_jitter_ms > 0
+                        ? std::uniform_int_distribution<int64_t>(0, _cfg.segment_jitter_ms - 1)(rng)
+                        : 0;
 }
 
 log::~log() = default;
@@ -241,8 +246,9 @@ std::vector<int64_t> log::segment_base_offsets() const {
 }
 
 void log::set_config(const log_config& c) {
+  bool jitter_changed = c.segment_jitter_ms != _cfg.segment_jitter_ms;
   _cfg = c;
-  _roll_jitter_ms = c.segment_jitter_ms > 0 ? _roll_jitter_ms % c.segment_jitter_ms : 0;
+  if (jitter_changed) draw_roll_jitter();
 }
 
 void log::set_dir(std::string dir) { _dir = std::move(dir); }
@@ -276,6 +282,7 @@ result<void> log::roll(int64_t new_base) {
   if (!s) return s.error();
   _segments.emplace(new_base, std::move(*s));
   _dir_dirty = true;
+  draw_roll_jitter();
   _roll_flush_upto = std::max(_roll_flush_upto, new_base);
   logger().debug("{}: rolled new segment at {}", _tp, new_base);
   return ok();

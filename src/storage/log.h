@@ -198,7 +198,9 @@ class log {
   result<void> replay(int64_t from_offset, batch_observer& o);
 
   const log_config& config() const { return _cfg; }
-  void set_config(const log_config& c);  // takes effect for the next append / roll / retention
+  // Takes effect for the next append / roll / retention pass. Index sizes
+  // (segment.index.bytes) and preallocate apply to segments created afterwards.
+  void set_config(const log_config& c);
   const std::string& dir() const { return _dir; }
   const model::topic_partition& tp() const { return _tp; }
   const recovery_stats& recovery() const { return _recovery; }
@@ -225,6 +227,7 @@ class log {
   void recompute_size();
   int64_t now_ms() const { return _clock.wall_ms(); }
   segment_config seg_cfg() const;
+  void draw_roll_jitter();
 
   file_system& _fs;
   sluice::clock& _clock;
