@@ -1,6 +1,8 @@
 """acks=0 and acks=1 produce: every record is readable afterwards; with acks=0 the broker sends
 no Produce response at all (the next response on the connection answers the next request)."""
 
+import time
+
 import pytest
 
 from clients import consume_confluent, produce_confluent
@@ -15,6 +17,16 @@ def test_librdkafka_acks(broker, topic_name, acks):
     broker.create_topic(topic_name, PARTITIONS)
     records = make_dataset(f"acks{acks}", n=5000)
     reports = produce_confluent(broker.bootstrap, topic_name, records, acks=acks)
+    if acks == 0:
+        # flush() returns once the requests are written to the socket, not once the broker
+        # appended them: wait (bounded) for the log end offsets to account for every record.
+        deadline = time.monotonic() + 10
+        with KafkaConnection(broker.host, broker.port) as conn:
+            while True:
+                ends = [conn.list_offsets(topic_name, p, -1)[1] for p in range(PARTITIONS)]
+                if sum(ends) >= len(records) or time.monotonic() > deadline:
+                    break
+                time.sleep(0.05)
     consumed = consume_confluent(broker.bootstrap, topic_name, PARTITIONS)
     verify_roundtrip(records, consumed, PARTITIONS, client=f"confluent-kafka-python acks={acks}")
     if acks == 1:

@@ -57,7 +57,6 @@ def test_capture_proxy_cli_records_kcat(broker, topic_name, tmp_path):
     proxy_port = free_port()
     broker.settings["advertised.listeners"] = f"PLAINTEXT://127.0.0.1:{proxy_port}"
     broker.restart()
-    broker.create_topic(topic_name, 1)
     out = tmp_path / "captured"
     proc = subprocess.Popen([sys.executable, os.path.join(TOOLS, "capture_proxy.py"),
                              "--upstream", broker.bootstrap, "--listen", f"127.0.0.1:{proxy_port}",
@@ -65,6 +64,7 @@ def test_capture_proxy_cli_records_kcat(broker, topic_name, tmp_path):
     try:
         line = proc.stdout.readline().decode().strip()
         assert line == f"listening=127.0.0.1:{proxy_port}", (line, proc.stderr.read())
+        broker.create_topic(topic_name, 1)  # clients now reach the broker through the proxy
         values = [f"kcat-captured-{i}" for i in range(10)]
         kcat = subprocess.run(["kcat", "-P", "-b", f"127.0.0.1:{proxy_port}", "-t", topic_name,
                                "-p", "0", "-X", "acks=all"],
