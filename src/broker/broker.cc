@@ -206,11 +206,16 @@ int run_broker(const server::broker_config& config) {
   auto logs = storage::log_manager::open(lm_cfg, fs, system_clock::instance());
   if (!logs) return fail("cannot open log dirs: " + logs.error().message());
 
-  partitions = std::make_unique<server::partition_manager>(shards, **logs, *topic_defaults);
+  partitions = std::make_unique<server::partition_manager>(shards, **logs, explicit_broker_settings(config));
+  // Dynamic broker configs stored by an earlier run apply again.
+  for (const auto& [k, v] : controller->image()->broker_dynamic_configs) {
+    auto r = config_holder.update([&](server::broker_config& c) { return c.set_dynamic(k, v, &error); });
+    if (!r) log->warn("ignoring stored dynamic broker config: {}", error);
+  }
   partitions->apply_blocking(controller->image());
 
   services = std::make_unique<server::broker_services>(
-      server::broker_services{shards, *controller, *partitions, config_holder, settings, system_clock::instance()});
+      server::broker_services{shards, *controller, *partitions, config_holder, config, settings, system_clock::instance()});
   dispatch = std::make_unique<server::dispatcher>(*services);
   forward.target = dispatch.get();
 
@@ -223,12 +228,15 @@ int run_broker(const server::broker_config& config) {
   // Periodic storage tasks (retention, flush scheduler, checkpoints) on each partition's shard.
   asio::io_context main_ctx;
   asio::steady_timer periodic(main_ctx);
+  // Named and outliving every call: GCC 12 mishandles temporaries passed to coroutine parameters.
+  const std::function<void(server::partition&)> run_log_tasks = [](server::partition& p) {
+    (void)p.log().run_periodic();
+  };
   std::function<void()> schedule = [&] {
     periodic.expires_after(std::chrono::seconds(1));
     periodic.async_wait([&](const asio::error_code& ec) {
       if (ec) return;
-      asio::co_spawn(shards.context(0), partitions->for_each_partition([](server::partition& p) { (void)p.log().run_periodic(); }),
-                     asio::detached);
+      asio::co_spawn(shards.context(0), partitions->for_each_partition(run_log_tasks), asio::detached);
       (*logs)->run_periodic_tasks();
       schedule();
     });

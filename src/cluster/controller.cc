@@ -143,6 +143,11 @@ result<void> controller::start(std::string* error) {
 }
 
 result<void> controller::load_topics(metadata_image& img) {
+  if (auto b = _store.get("/config/brokers/" + std::to_string(_broker_id))) {
+    auto bj = json::parse(b->data, nullptr, false);
+    if (!bj.is_discarded() && bj.contains("config"))
+      img.broker_dynamic_configs = bj["config"].get<std::map<std::string, std::string>>();
+  }
   auto names = _store.children("/brokers/topics");
   if (!names) return names.error() == make_error_code(store_errc::no_node) ? ok() : result<void>(names.error());
   for (const auto& name : *names) {
@@ -177,11 +182,6 @@ result<void> controller::load_topics(metadata_image& img) {
       if (!cj.is_discarded() && cj.contains("config")) t.configs = cj["config"].get<std::map<std::string, std::string>>();
     }
     img.topics[name] = std::move(t);
-  }
-  if (auto b = _store.get("/config/brokers/" + std::to_string(_broker_id))) {
-    auto bj = json::parse(b->data, nullptr, false);
-    if (!bj.is_discarded() && bj.contains("config"))
-      img.broker_dynamic_configs = bj["config"].get<std::map<std::string, std::string>>();
   }
   return ok();
 }

@@ -11,16 +11,6 @@
 namespace sluice::server {
 namespace {
 
-struct static_snapshots {
-  std::mutex mu;
-  std::map<const config_holder*, broker_config> by_holder;
-};
-
-static_snapshots& snapshots() {
-  static static_snapshots s;
-  return s;
-}
-
 std::vector<std::string> split_list(const std::string& v) {
   std::vector<std::string> out;
   size_t start = 0;
@@ -86,13 +76,7 @@ const std::unordered_map<std::string, topic_config_info>& topic_config_info_tabl
 
 }  // namespace
 
-broker_config static_broker_config(broker_services& broker) {
-  auto& s = snapshots();
-  std::lock_guard g(s.mu);
-  auto it = s.by_holder.find(&broker.config);
-  if (it == s.by_holder.end()) it = s.by_holder.emplace(&broker.config, broker.config.get()).first;
-  return it->second;
-}
+broker_config static_broker_config(broker_services& broker) { return broker.static_config; }
 
 std::optional<std::string> parse_broker_resource(const broker_services& broker, const std::string& name,
                                                  broker_resource* out) {

@@ -24,8 +24,8 @@ void partition::notify_waiters() {
 }
 
 partition_manager::partition_manager(net::shard_group& shards, storage::log_manager& logs,
-                                     storage::log_config topic_defaults)
-    : _shards(shards), _logs(logs), _topic_defaults(std::move(topic_defaults)), _state(shards.size()) {}
+                                     std::map<std::string, std::string> static_broker_settings)
+    : _shards(shards), _logs(logs), _static_settings(std::move(static_broker_settings)), _state(shards.size()) {}
 
 net::shard_id partition_manager::shard_of(const model::topic_partition& tp) const {
   return static_cast<net::shard_id>(std::hash<model::topic_partition>{}(tp) % _shards.size());
@@ -46,11 +46,29 @@ cluster::image_ptr partition_manager::image() const {
   return _latest;
 }
 
-storage::log_config partition_manager::effective_config(const cluster::topic_metadata& t) const {
-  auto c = storage::apply_topic_overrides(_topic_defaults, t.configs);
+storage::log_config partition_manager::topic_defaults(const cluster::metadata_image& img) const {
+  auto props = _static_settings;
+  for (const auto& [k, v] : img.broker_dynamic_configs) props[k] = v;
+  auto c = storage::log_config_from_broker_properties(props);
+  if (c) return *c;
+  // Dynamic values were validated when stored; if they no longer combine, the static ones win.
+  auto s = storage::log_config_from_broker_properties(_static_settings);
+  return s ? *s : storage::log_config{};
+}
+
+storage::log_config partition_manager::topic_defaults() const { return topic_defaults(*image()); }
+
+storage::log_config partition_manager::effective_config(const cluster::topic_metadata& t,
+                                                        const cluster::metadata_image& img) const {
+  auto defaults = topic_defaults(img);
+  auto c = storage::apply_topic_overrides(defaults, t.configs);
   // Overrides were validated when they were stored; a failure here means the broker defaults
   // changed underneath them, and the defaults are the safe answer.
-  return c ? *c : _topic_defaults;
+  return c ? *c : defaults;
+}
+
+storage::log_config partition_manager::effective_config(const cluster::topic_metadata& t) const {
+  return effective_config(t, *image());
 }
 
 void partition_manager::apply_on_shard(net::shard_id s, const cluster::image_ptr& img) {
@@ -58,8 +76,10 @@ void partition_manager::apply_on_shard(net::shard_id s, const cluster::image_ptr
   st.image = img;
   auto log = log::get("server");
   // Create or update partitions this shard owns.
+  auto defaults = topic_defaults(*img);
   for (const auto& [name, t] : img->topics) {
-    auto cfg = effective_config(t);
+    auto overridden = storage::apply_topic_overrides(defaults, t.configs);
+    auto cfg = overridden ? *overridden : defaults;
     for (const auto& p : t.partitions) {
       model::topic_partition tp{name, p.partition};
       if (shard_of(tp) != s) continue;

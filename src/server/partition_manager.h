@@ -6,6 +6,8 @@
 // only on the owning shard. Each shard also keeps its own pointer to the latest metadata image,
 // replaced by message passing when the controller publishes a change.
 #include <functional>
+#include <map>
+#include <string>
 #include <memory>
 #include <unordered_map>
 #include <vector>
@@ -56,7 +58,10 @@ class partition {
 
 class partition_manager {
  public:
-  partition_manager(net::shard_group& shards, storage::log_manager& logs, storage::log_config topic_defaults);
+  // `static_broker_settings`: the broker's explicitly set keys (server.properties, --set); the
+  // image's dynamic broker configs are layered on top to derive topic defaults.
+  partition_manager(net::shard_group& shards, storage::log_manager& logs,
+                    std::map<std::string, std::string> static_broker_settings);
 
   net::shard_id shard_of(const model::topic_partition& tp) const;
 
@@ -72,10 +77,13 @@ class partition_manager {
   // Same, blocking; for startup before the shards run requests.
   void apply_blocking(cluster::image_ptr img);
 
-  // The effective log config of a topic: broker defaults + the topic's overrides.
+  // The effective log config of a topic: topic defaults (static broker settings + dynamic broker
+  // configs of the image) + the topic's overrides.
   storage::log_config effective_config(const cluster::topic_metadata& t) const;
-  const storage::log_config& topic_defaults() const { return _topic_defaults; }
-  void set_topic_defaults(storage::log_config c) { _topic_defaults = std::move(c); }
+  storage::log_config effective_config(const cluster::topic_metadata& t, const cluster::metadata_image& img) const;
+  // Topic defaults under the latest image.
+  storage::log_config topic_defaults() const;
+  storage::log_config topic_defaults(const cluster::metadata_image& img) const;
 
   storage::log_manager& logs() { return _logs; }
   net::shard_group& shards() { return _shards; }
@@ -92,7 +100,7 @@ class partition_manager {
   };
   net::shard_group& _shards;
   storage::log_manager& _logs;
-  storage::log_config _topic_defaults;
+  std::map<std::string, std::string> _static_settings;
   std::vector<shard_state> _state;  // indexed by shard; each touched only by its shard
   mutable std::mutex _latest_mu;
   cluster::image_ptr _latest;  // for off-shard callers

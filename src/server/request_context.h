@@ -50,7 +50,8 @@ struct broker_services {
   net::shard_group& shards;
   cluster::controller& controller;
   partition_manager& partitions;
-  config_holder& config;
+  config_holder& config;               // static settings + dynamic broker configs, current
+  const broker_config& static_config;  // server.properties + --set only, as started
   const data_path_settings& settings;
   sluice::clock& clock;
 };

@@ -1,11 +1,14 @@
 #include "server/topic_creation.h"
 
 #include "base/logging.h"
+#include "server/coordinator_placement.h"
 
 namespace sluice::server {
 
 asio::awaitable<void> propagate_metadata(broker_services& broker) {
-  co_await broker.partitions.apply(broker.controller.image());
+  // A named copy: GCC 12 mishandles temporaries passed to coroutine parameters.
+  cluster::image_ptr img = broker.controller.image();
+  co_await broker.partitions.apply(img);
 }
 
 asio::awaitable<bool> create_topic_with_defaults(broker_services& broker, const std::string& name) {
@@ -17,6 +20,35 @@ asio::awaitable<bool> create_topic_with_defaults(broker_services& broker, const 
   auto r = broker.controller.create_topic(req, false, &message);
   bool ok = r || r.error() == make_error_code(cluster::controller_errc::topic_already_exists);
   if (!ok) log::get("server")->warn("auto-creating topic {} failed: {}", name, message);
+  co_await propagate_metadata(broker);
+  co_return ok;
+}
+
+asio::awaitable<bool> ensure_internal_topic(broker_services& broker, const std::string& name) {
+  auto cfg = broker.config.get();
+  cluster::create_topic_request req;
+  req.name = name;
+  req.internal = true;
+  const bool offsets = name == consumer_offsets_topic;
+  req.partitions = static_cast<int32_t>(
+      cfg.get_int(offsets ? "offsets.topic.num.partitions" : "transaction.state.log.num.partitions"));
+  // Kafka caps the replication factor of internal topics by the live brokers at creation.
+  auto live = static_cast<int64_t>(broker.controller.image()->brokers.size());
+  auto rf = std::min<int64_t>(
+      cfg.get_int(offsets ? "offsets.topic.replication.factor" : "transaction.state.log.replication.factor"), live);
+  req.replication_factor = static_cast<int16_t>(rf);
+  req.configs["cleanup.policy"] = "compact";
+  req.configs["compression.type"] = "producer";
+  if (offsets) {
+    req.configs["segment.bytes"] = std::to_string(cfg.get_int("offsets.topic.segment.bytes"));
+  } else {
+    req.configs["min.insync.replicas"] =
+        std::to_string(std::min<int64_t>(cfg.get_int("transaction.state.log.min.isr"), rf));
+  }
+  std::string message;
+  auto r = broker.controller.create_topic(req, false, &message);
+  bool ok = r || r.error() == make_error_code(cluster::controller_errc::topic_already_exists);
+  if (!ok) log::get("server")->error("creating internal topic {} failed: {}", name, message);
   co_await propagate_metadata(broker);
   co_return ok;
 }

@@ -13,6 +13,10 @@ namespace sluice::server {
 // Returns false if it could not be created (another creator winning the race counts as success).
 asio::awaitable<bool> create_topic_with_defaults(broker_services& broker, const std::string& name);
 
+// Creates an internal topic (__consumer_offsets, __transaction_state) with Kafka's settings for
+// it, if it does not exist yet. Returns false if it could not be created.
+asio::awaitable<bool> ensure_internal_topic(broker_services& broker, const std::string& name);
+
 // Publishes the controller's latest image to every shard and waits for it.
 asio::awaitable<void> propagate_metadata(broker_services& broker);
 

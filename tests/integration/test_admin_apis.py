@@ -635,9 +635,6 @@ def test_kafkajs_admin(broker, topic_name):
     assert topic_name not in out["topicsAfterDelete"]
 
 
-@pytest.mark.xfail(strict=True, reason="cluster::controller::load_topics returns before reading "
-                   "/config/brokers/<id> when no topic exists, so dynamic broker configs are lost "
-                   "on restart of a broker without topics")
 def test_broker_dynamic_configs_persist_without_topics(broker):
     err, msg = incremental_alter_raw(broker, RESOURCE_BROKER, "0", [("message.max.bytes", OP_SET, "2000000")])
     assert err == 0, msg

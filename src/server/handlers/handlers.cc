@@ -43,6 +43,7 @@ const handler_entry table[] = {
     entry<protocol::metadata_api>(),
     entry<protocol::api_versions_api>(),
     entry<protocol::create_topics_api>(),
+    entry<protocol::find_coordinator_api>(),
     entry<protocol::delete_topics_api>(),
     entry<protocol::delete_records_api>(),
     entry<protocol::describe_configs_api>(),

@@ -49,6 +49,7 @@ asio::awaitable<void> handle(request_context&, protocol::produce_request&, proto
 asio::awaitable<void> handle(request_context&, protocol::fetch_request&, protocol::fetch_response&);
 asio::awaitable<void> handle(request_context&, protocol::list_offsets_request&, protocol::list_offsets_response&);
 asio::awaitable<void> handle(request_context&, protocol::create_topics_request&, protocol::create_topics_response&);
+asio::awaitable<void> handle(request_context&, protocol::find_coordinator_request&, protocol::find_coordinator_response&);
 asio::awaitable<void> handle(request_context&, protocol::delete_topics_request&, protocol::delete_topics_response&);
 asio::awaitable<void> handle(request_context&, protocol::delete_records_request&, protocol::delete_records_response&);
 asio::awaitable<void> handle(request_context&, protocol::describe_configs_request&, protocol::describe_configs_response&);
