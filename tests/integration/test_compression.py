@@ -55,4 +55,10 @@ def test_compressed_roundtrip(broker, topic_name, codec):
             for b in fetch_all_batches(conn, topic_name, p):
                 seen[b.compression] = seen.get(b.compression, 0) + 1
                 assert b.crc_ok, f"partition {p} batch at offset {b.base_offset}: CRC-32C mismatch"
-    assert set(seen) == {CODECS[codec]}, f"batch codecs served (codec id: count): {seen}"
+    hint = ""
+    if codec == "lz4" and 0 in seen:
+        # librdkafka <= 2.x enables lz4 only with its LZ4 feature flag, which it derives from the
+        # broker advertising FindCoordinator v0 in ApiVersions; otherwise it silently sends
+        # uncompressed batches.
+        hint = " (does ApiVersions advertise FindCoordinator v0? librdkafka needs it for lz4)"
+    assert set(seen) == {CODECS[codec]}, f"batch codecs served (codec id: count): {seen}{hint}"
