@@ -1,8 +1,36 @@
 #include "server/partition_manager.h"
 
+#include "base/endian.h"
 #include "base/logging.h"
+#include "model/compression.h"
+#include "model/record_batch_builder.h"
+#include "server/produce_validation.h"
 
 namespace sluice::server {
+
+namespace {
+// ListOffsets by timestamp inside a compressed batch: storage does not decompress, so the
+// partition gives it this resolver (rare path: allocates).
+std::optional<std::pair<int64_t, int64_t>> find_in_compressed_batch(const model::batch_view& b, int64_t target) {
+  auto body = model::decompress(b.codec(), b.records(), max_decompressed_batch_bytes);
+  if (!body) return std::nullopt;
+  std::vector<uint8_t> plain(b.bytes().begin(), b.bytes().begin() + model::batch_layout::header_size);
+  auto attrs = static_cast<int16_t>(b.attributes() & ~model::batch_attr::compression_mask);
+  store_be<int16_t>(plain.data() + model::batch_layout::attributes, attrs);
+  plain.insert(plain.end(), body->begin(), body->end());
+  auto records = model::decode_records(plain);
+  if (!records || records->empty()) return std::nullopt;
+  if (target == storage::list_offsets_max_timestamp) {
+    const model::decoded_record* best = &records->front();
+    for (const auto& r : *records)
+      if (r.timestamp_ms > best->timestamp_ms) best = &r;  // first record holding the max
+    return std::pair{best->offset, best->timestamp_ms};
+  }
+  for (const auto& r : *records)
+    if (r.timestamp_ms >= target) return std::pair{r.offset, r.timestamp_ms};
+  return std::nullopt;
+}
+}  // namespace
 
 void partition::add_waiter(const std::shared_ptr<fetch_waiter>& w) {
   // Drop waiters that already went away so a partition that never gets data does not collect
@@ -103,6 +131,7 @@ void partition_manager::apply_on_shard(net::shard_id s, const cluster::image_ptr
       } else {
         _logs.update_config(tp, cfg);
       }
+      l->set_compressed_timestamp_resolver(find_in_compressed_batch);
       st.partitions.emplace(tp, std::make_unique<partition>(tp, l, cfg, p.leader_epoch));
     }
   }
