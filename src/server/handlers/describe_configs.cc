@@ -51,11 +51,6 @@ broker_levels make_levels(broker_services& broker, const cluster::metadata_image
   return l;
 }
 
-bool is_sensitive(const std::string& broker_name) {
-  const auto* d = find_broker_config(broker_name);
-  return d && d->type == config_type::password;
-}
-
 // Kafka's configSynonyms: level by level, name by name; then drop what precedes `first`.
 std::vector<synonym_t> synonyms_of(const broker_levels& l, const std::vector<std::string>& names,
                                    const std::string& first, bool sensitive) {
