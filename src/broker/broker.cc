@@ -131,8 +131,6 @@ int run_broker(const server::broker_config& config) {
   server::data_path_settings settings;
   settings.broker_id = broker_id;
   settings.auto_create_topics = config.get_bool("auto.create.topics.enable");
-  settings.default_partitions = static_cast<int32_t>(config.get_int("num.partitions"));
-  settings.default_replication_factor = static_cast<int16_t>(config.get_int("default.replication.factor"));
 
   server::config_holder config_holder(config);
   std::unique_ptr<cluster::controller> controller;
@@ -172,12 +170,10 @@ int run_broker(const server::broker_config& config) {
     ::gethostname(name, sizeof(name) - 1);
     adv.host = name;
   }
-  settings.advertised_host = adv.host;
-  settings.advertised_port = adv.port;
 
   cluster::controller_defaults cdefaults;
-  cdefaults.num_partitions = settings.default_partitions;
-  cdefaults.default_replication_factor = settings.default_replication_factor;
+  cdefaults.num_partitions = static_cast<int32_t>(config.get_int("num.partitions"));
+  cdefaults.default_replication_factor = static_cast<int16_t>(config.get_int("default.replication.factor"));
   cdefaults.delete_topic_enable = config.get_bool("delete.topic.enable");
   auto defaults_copy = *topic_defaults;
   controller = std::make_unique<cluster::controller>(

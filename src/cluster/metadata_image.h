@@ -34,6 +34,11 @@ struct topic_metadata {
   bool internal = false;
   std::vector<partition_metadata> partitions;
   std::map<std::string, std::string> configs;  // explicit overrides only
+
+  // Partition `p`, or nullptr when out of range.
+  const partition_metadata* find_partition(int32_t p) const {
+    return p >= 0 && p < static_cast<int32_t>(partitions.size()) ? &partitions[static_cast<size_t>(p)] : nullptr;
+  }
 };
 
 struct metadata_image {
@@ -47,6 +52,11 @@ struct metadata_image {
   const topic_metadata* find(const std::string& topic) const {
     auto it = topics.find(topic);
     return it == topics.end() ? nullptr : &it->second;
+  }
+  // Partition `p` of `topic`, or nullptr when the topic or the partition does not exist.
+  const partition_metadata* find_partition(const std::string& topic, int32_t p) const {
+    const auto* t = find(topic);
+    return t ? t->find_partition(p) : nullptr;
   }
 };
 

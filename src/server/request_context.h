@@ -40,10 +40,6 @@ class config_holder {
 struct data_path_settings {
   int32_t broker_id = 0;
   bool auto_create_topics = true;
-  int32_t default_partitions = 1;
-  int16_t default_replication_factor = 1;
-  std::string advertised_host;
-  int32_t advertised_port = 0;
 };
 
 struct broker_services {

@@ -21,7 +21,7 @@ asio::awaitable<void> handle(request_context& ctx, protocol::delete_records_requ
       presp pr;
       pr.partition_index = p.partition_index;
       pr.low_watermark = -1;
-      if (!tm || p.partition_index < 0 || p.partition_index >= static_cast<int32_t>(tm->partitions.size())) {
+      if (!tm || !tm->find_partition(p.partition_index)) {
         pr.error_code = code(E::unknown_topic_or_partition);
         tr.partitions.push_back(pr);
         continue;

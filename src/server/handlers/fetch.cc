@@ -108,7 +108,7 @@ asio::awaitable<void> handle(request_context& ctx, protocol::fetch_request& req,
       tr.topic = t.topic;
       const auto* tm = img->find(t.topic);
       for (const auto& fp : t.partitions) {
-        if (!tm || fp.partition < 0 || fp.partition >= static_cast<int32_t>(tm->partitions.size())) {
+        if (!tm || !tm->find_partition(fp.partition)) {
           partition_data d;
           d.partition_index = fp.partition;
           d.error_code = code(E::unknown_topic_or_partition);

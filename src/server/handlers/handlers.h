@@ -20,7 +20,7 @@ struct handler_entry {
   int16_t max_version;
   const char* name;
   // Decodes the body from `r`, runs the handler, encodes the response (header included) into a
-  // frame. Returns nullopt frame for "no response" (acks=0) and sets close on decode failure.
+  // frame. The reply says no_response for acks=0 Produce and close on a malformed body.
   asio::awaitable<net::handler_reply> (*run)(request_context& ctx, protocol::reader& r);
 };
 

@@ -24,7 +24,7 @@ asio::awaitable<void> handle(request_context& ctx, protocol::list_offsets_reques
     for (const auto& p : t.partitions) {
       presp pr;
       pr.partition_index = p.partition_index;
-      if (!tm || p.partition_index < 0 || p.partition_index >= static_cast<int32_t>(tm->partitions.size())) {
+      if (!tm || !tm->find_partition(p.partition_index)) {
         pr.error_code = code(E::unknown_topic_or_partition);
         tr.partitions.push_back(pr);
         continue;

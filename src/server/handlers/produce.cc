@@ -67,7 +67,8 @@ asio::awaitable<void> handle(request_context& ctx, protocol::produce_request& re
         fail(E::invalid_required_acks);
         continue;
       }
-      if (!t || pd.index < 0 || pd.index >= static_cast<int32_t>(t->partitions.size())) {
+      const auto* pm_ptr = t ? t->find_partition(pd.index) : nullptr;
+      if (!pm_ptr) {
         fail(E::unknown_topic_or_partition);
         continue;
       }
@@ -76,7 +77,7 @@ asio::awaitable<void> handle(request_context& ctx, protocol::produce_request& re
         fail(E::invalid_topic_exception);
         continue;
       }
-      const auto& pm = t->partitions[static_cast<size_t>(pd.index)];
+      const auto& pm = *pm_ptr;
       if (pm.leader != broker.settings.broker_id) {
         fail(E::not_leader_or_follower);
         continue;
