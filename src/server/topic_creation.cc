@@ -1,7 +1,7 @@
 #include "server/topic_creation.h"
 
 #include "base/logging.h"
-#include "server/coordinator_placement.h"
+#include "coordinator/placement.h"
 
 namespace sluice::server {
 
@@ -29,7 +29,7 @@ asio::awaitable<bool> ensure_internal_topic(broker_services& broker, const std::
   cluster::create_topic_request req;
   req.name = name;
   req.internal = true;
-  const bool offsets = name == consumer_offsets_topic;
+  const bool offsets = name == coordinator::consumer_offsets_topic;
   req.partitions = static_cast<int32_t>(
       cfg.get_int(offsets ? "offsets.topic.num.partitions" : "transaction.state.log.num.partitions"));
   // Kafka caps the replication factor of internal topics by the live brokers at creation.

@@ -1,7 +1,7 @@
 // FindCoordinator (key 10): which broker coordinates a consumer group (key type 0) or a
 // transactional id (key type 1): the leader of the key's partition of __consumer_offsets or
 // __transaction_state (created on first use, as Kafka does). v4 batches keys.
-#include "server/coordinator_placement.h"
+#include "coordinator/placement.h"
 #include "server/handlers/handlers.h"
 #include "server/topic_creation.h"
 
@@ -26,7 +26,7 @@ asio::awaitable<coord> locate(broker_services& broker, const std::string& key, i
     c.error_message = key_type == 0 ? "Group id must not be empty." : "Transactional id must not be empty.";
     co_return c;
   }
-  const char* topic = key_type == 0 ? consumer_offsets_topic : transaction_state_topic;
+  const char* topic = key_type == 0 ? coordinator::consumer_offsets_topic : coordinator::transaction_state_topic;
   auto img = broker.partitions.image();
   const auto* t = img->find(topic);
   if (!t) {
@@ -39,7 +39,7 @@ asio::awaitable<coord> locate(broker_services& broker, const std::string& key, i
     c.error_message = "The coordinator is not available.";
     co_return c;
   }
-  const auto& p = t->partitions[static_cast<size_t>(coordinator_partition(key, static_cast<int32_t>(t->partitions.size())))];
+  const auto& p = t->partitions[static_cast<size_t>(coordinator::coordinator_partition(key, static_cast<int32_t>(t->partitions.size())))];
   const cluster::broker_endpoint* leader = nullptr;
   for (const auto& b : img->brokers)
     if (b.id == p.leader) leader = &b;

@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <string_view>
 
-namespace sluice::server {
+namespace sluice::coordinator {
 
 inline constexpr const char* consumer_offsets_topic = "__consumer_offsets";
 inline constexpr const char* transaction_state_topic = "__transaction_state";
@@ -18,4 +18,4 @@ inline int32_t coordinator_partition(std::string_view key, int32_t partitions) {
   return kafka_abs(java_string_hash(key)) % partitions;
 }
 
-}  // namespace sluice::server
+}  // namespace sluice::coordinator

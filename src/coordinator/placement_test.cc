@@ -1,8 +1,8 @@
-#include "server/coordinator_placement.h"
+#include "coordinator/placement.h"
 
 #include <gtest/gtest.h>
 
-namespace sluice::server {
+namespace sluice::coordinator {
 
 // Values of Java's "...".hashCode().
 TEST(coordinator_placement, java_string_hash_vectors) {
@@ -26,4 +26,4 @@ TEST(coordinator_placement, partition_in_range_and_abs_of_min) {
   EXPECT_EQ(coordinator_partition("polygenelubricants", 50), 0);
 }
 
-}  // namespace sluice::server
+}  // namespace sluice::coordinator

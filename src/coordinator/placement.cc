@@ -1,6 +1,6 @@
-#include "server/coordinator_placement.h"
+#include "coordinator/placement.h"
 
-namespace sluice::server {
+namespace sluice::coordinator {
 
 int32_t java_string_hash(std::string_view s) {
   uint32_t h = 0;
@@ -50,4 +50,4 @@ int32_t java_string_hash(std::string_view s) {
   return static_cast<int32_t>(h);
 }
 
-}  // namespace sluice::server
+}  // namespace sluice::coordinator
