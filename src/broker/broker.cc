@@ -225,15 +225,17 @@ int run_broker(const server::broker_config& config) {
   asio::io_context main_ctx;
   asio::steady_timer periodic(main_ctx);
   // Named and outliving every call: GCC 12 mishandles temporaries passed to coroutine parameters.
-  const std::function<void(server::partition&)> run_log_tasks = [](server::partition& p) {
-    (void)p.log().run_periodic();
+  const std::function<void(server::partition&)> run_log_tasks = [log](server::partition& p) {
+    if (auto r = p.log().run_periodic(); !r)
+      log->warn("periodic flush/retention of {} failed: {}", p.tp(), r.error().message());
   };
   std::function<void()> schedule = [&] {
     periodic.expires_after(std::chrono::seconds(1));
     periodic.async_wait([&](const asio::error_code& ec) {
       if (ec) return;
       asio::co_spawn(shards.context(0), partitions->for_each_partition(run_log_tasks), asio::detached);
-      (*logs)->run_periodic_tasks();
+      if (auto r = (*logs)->run_periodic_tasks(); !r)
+        log->warn("writing log checkpoints failed: {}", r.error().message());
       schedule();
     });
   };

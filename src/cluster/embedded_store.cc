@@ -83,15 +83,27 @@ std::string embedded_store::parent_of(const std::string& path) {
 
 result<void> embedded_store::create(const std::string& path, const std::string& data, bool ephemeral,
                                     bool make_parents) {
-  std::lock_guard g(_mu);
-  if (_nodes.contains(path)) return store_errc::node_exists;
-  for (std::string p = parent_of(path); p != "/"; p = parent_of(p)) {
-    if (_nodes.contains(p)) break;
-    if (!make_parents) return store_errc::no_parent;
-    _nodes[p] = entry{};
+  fired_watches fired;
+  result<void> r = ok();
+  {
+    std::lock_guard g(_mu);
+    if (_nodes.contains(path)) return store_errc::node_exists;
+    std::vector<std::string> missing_parents;
+    for (std::string p = parent_of(path); p != "/"; p = parent_of(p)) {
+      if (_nodes.contains(p)) break;
+      if (!make_parents) return store_errc::no_parent;
+      missing_parents.push_back(p);
+    }
+    missing_parents.insert(missing_parents.begin(), path);
+    for (const auto& p : missing_parents) {
+      _nodes[p] = entry{node{p == path ? data : std::string(), 0}, p == path && ephemeral};
+      take(_data_watches, p, watch_event::created, fired);
+      take(_child_watches, parent_of(p), watch_event::children_changed, fired);
+    }
+    r = persist();
   }
-  _nodes[path] = entry{node{data, 0}, ephemeral};
-  return persist();
+  run(fired);
+  return r;
 }
 
 result<node> embedded_store::get(const std::string& path) {
@@ -102,34 +114,56 @@ result<node> embedded_store::get(const std::string& path) {
 }
 
 result<int32_t> embedded_store::set(const std::string& path, const std::string& data, int32_t expected_version) {
-  std::lock_guard g(_mu);
-  auto it = _nodes.find(path);
-  if (it == _nodes.end()) return store_errc::no_node;
-  if (expected_version != -1 && it->second.n.version != expected_version) return store_errc::bad_version;
-  it->second.n.data = data;
-  ++it->second.n.version;
-  int32_t v = it->second.n.version;
-  auto r = persist();
-  if (!r) return r.error();
+  fired_watches fired;
+  int32_t v = 0;
+  {
+    std::lock_guard g(_mu);
+    auto it = _nodes.find(path);
+    if (it == _nodes.end()) return store_errc::no_node;
+    if (expected_version != -1 && it->second.n.version != expected_version) return store_errc::bad_version;
+    it->second.n.data = data;
+    ++it->second.n.version;
+    v = it->second.n.version;
+    if (auto r = persist(); !r) return r.error();
+    take(_data_watches, path, watch_event::data_changed, fired);
+  }
+  run(fired);
   return v;
 }
 
 result<void> embedded_store::remove(const std::string& path, int32_t expected_version, bool recursive) {
-  std::lock_guard g(_mu);
-  auto it = _nodes.find(path);
-  if (it == _nodes.end()) return store_errc::no_node;
-  if (expected_version != -1 && it->second.n.version != expected_version) return store_errc::bad_version;
-  std::string prefix = path + "/";
-  auto child = _nodes.lower_bound(prefix);
-  bool has_children = child != _nodes.end() && child->first.compare(0, prefix.size(), prefix) == 0;
-  if (has_children && !recursive) return store_errc::not_empty;
-  while (child != _nodes.end() && child->first.compare(0, prefix.size(), prefix) == 0) child = _nodes.erase(child);
-  _nodes.erase(path);
-  return persist();
+  fired_watches fired;
+  result<void> r = ok();
+  {
+    std::lock_guard g(_mu);
+    auto it = _nodes.find(path);
+    if (it == _nodes.end()) return store_errc::no_node;
+    if (expected_version != -1 && it->second.n.version != expected_version) return store_errc::bad_version;
+    std::string prefix = path + "/";
+    auto child = _nodes.lower_bound(prefix);
+    bool has_children = child != _nodes.end() && child->first.compare(0, prefix.size(), prefix) == 0;
+    if (has_children && !recursive) return store_errc::not_empty;
+    while (child != _nodes.end() && child->first.compare(0, prefix.size(), prefix) == 0) {
+      take(_data_watches, child->first, watch_event::deleted, fired);
+      take(_child_watches, child->first, watch_event::deleted, fired);
+      child = _nodes.erase(child);
+    }
+    _nodes.erase(path);
+    take(_data_watches, path, watch_event::deleted, fired);
+    take(_child_watches, path, watch_event::deleted, fired);
+    take(_child_watches, parent_of(path), watch_event::children_changed, fired);
+    r = persist();
+  }
+  run(fired);
+  return r;
 }
 
 result<std::vector<std::string>> embedded_store::children(const std::string& path) {
   std::lock_guard g(_mu);
+  return children_locked(path);
+}
+
+result<std::vector<std::string>> embedded_store::children_locked(const std::string& path) {
   if (path != "/" && !_nodes.contains(path)) return store_errc::no_node;
   std::string prefix = path == "/" ? "/" : path + "/";
   std::vector<std::string> out;
@@ -139,6 +173,32 @@ result<std::vector<std::string>> embedded_store::children(const std::string& pat
     if (!rest.empty() && rest.find('/') == std::string::npos) out.push_back(rest);
   }
   return out;
+}
+
+result<node> embedded_store::get_and_watch(const std::string& path, watch_fn on_change) {
+  std::lock_guard g(_mu);
+  _data_watches.emplace(path, std::move(on_change));
+  auto it = _nodes.find(path);
+  if (it == _nodes.end()) return store_errc::no_node;
+  return it->second.n;
+}
+
+result<std::vector<std::string>> embedded_store::children_and_watch(const std::string& path, watch_fn on_change) {
+  std::lock_guard g(_mu);
+  auto r = children_locked(path);
+  if (r) _child_watches.emplace(path, std::move(on_change));
+  return r;
+}
+
+void embedded_store::take(std::multimap<std::string, watch_fn>& table, const std::string& path, watch_event e,
+                          fired_watches& out) {
+  auto [begin, end] = table.equal_range(path);
+  for (auto it = begin; it != end; ++it) out.push_back(fired_watch{std::move(it->second), e, path});
+  table.erase(begin, end);
+}
+
+void embedded_store::run(fired_watches& fired) {
+  for (auto& f : fired) f.fn(f.event, f.path);
 }
 
 result<void> embedded_store::persist() {

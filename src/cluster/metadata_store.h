@@ -13,9 +13,16 @@
 //   /config/brokers/<id>                        dynamic broker configs
 //   /controller                                 {"brokerid":1,...} (ephemeral)
 //   /controller_epoch                           "<epoch>"
-//   /sluice/producer_id_block                   producer id allocation (later)
+//   /latest_producer_id_block                   producer id allocation
 // Thread contract: implementations are thread-safe; calls may block briefly (control path only,
 // never the produce/fetch data path).
+//
+// Watches are one-shot, as in ZooKeeper: a watch set by get_and_watch / children_and_watch fires
+// at most once, for the next change of that node (or of its child list), and must be set again
+// to see later changes. A watch callback runs on a store-internal thread (or, for the embedded
+// store, on the thread that made the change, after the change is visible); it must not block
+// and may call the store. When a ZooKeeper session is lost, pending watches fire with
+// watch_event::session_lost instead: their owner re-reads the state it was watching.
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -39,6 +46,15 @@ enum class store_errc {
 const std::error_category& store_category();
 inline std::error_code make_error_code(store_errc e) { return {static_cast<int>(e), store_category()}; }
 
+enum class watch_event {
+  created,           // the watched (absent) node was created
+  deleted,           // the watched node was removed
+  data_changed,      // the watched node's data was set
+  children_changed,  // a child of the watched node was created or removed
+  session_lost,      // the store lost its session; the watch will not fire otherwise
+};
+using watch_fn = std::function<void(watch_event, const std::string& path)>;
+
 struct node {
   std::string data;
   int32_t version = 0;  // bumped by every set
@@ -58,6 +74,13 @@ class metadata_store {
   virtual result<void> remove(const std::string& path, int32_t expected_version = -1, bool recursive = false) = 0;
   // Names (not paths) of the children of `path`, sorted.
   virtual result<std::vector<std::string>> children(const std::string& path) = 0;
+
+  // get(), and a watch for the node's next change: data set or removal, or, if the node does not
+  // exist (no_node is returned), its creation.
+  virtual result<node> get_and_watch(const std::string& path, watch_fn on_change) = 0;
+  // children(), and a watch for the next creation or removal of a child, or of the node itself.
+  // No watch is set if the node does not exist.
+  virtual result<std::vector<std::string>> children_and_watch(const std::string& path, watch_fn on_change) = 0;
 };
 
 }  // namespace sluice::cluster
