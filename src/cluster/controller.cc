@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/logging.h"
+#include "cluster/replica_placement.h"
 #include "model/topic_partition.h"
 
 namespace sluice::cluster {
@@ -203,6 +204,12 @@ void controller::publish(std::shared_ptr<metadata_image> next) {
   for (auto& s : _subscribers) s(_image);
 }
 
+std::vector<int32_t> controller::live_broker_ids() const {
+  std::vector<int32_t> ids;
+  for (const auto& b : _image->brokers) ids.push_back(b.id);
+  return ids;
+}
+
 result<void> controller::validate_assignment(const std::vector<std::vector<int32_t>>& a, std::string* message) const {
   for (size_t p = 0; p < a.size(); ++p) {
     if (a[p].empty()) {
@@ -244,21 +251,17 @@ result<topic_metadata> controller::create_topic(const create_topic_request& req,
     }
     if (auto r = validate_assignment(assignment, message); !r) return r.error();
   } else {
-    int32_t parts = req.partitions == -1 ? _defaults.num_partitions : req.partitions;
-    int32_t rf = req.replication_factor == -1 ? _defaults.default_replication_factor : req.replication_factor;
-    if (parts <= 0) {
-      if (message) *message = "Number of partitions must be larger than 0.";
-      return controller_errc::invalid_partitions;
+    auto placed = place_replicas({.brokers = live_broker_ids(),
+                                  .partitions = req.partitions == -1 ? _defaults.num_partitions : req.partitions,
+                                  .replication_factor = req.replication_factor == -1
+                                                            ? _defaults.default_replication_factor
+                                                            : req.replication_factor});
+    if (placed.error != placement_error::none) {
+      if (message) *message = placed.message;
+      return placed.error == placement_error::invalid_partitions ? controller_errc::invalid_partitions
+                                                                 : controller_errc::invalid_replication_factor;
     }
-    if (rf <= 0) {
-      if (message) *message = "Replication factor must be larger than 0.";
-      return controller_errc::invalid_replication_factor;
-    }
-    if (rf > 1) {
-      if (message) *message = fmt::format("Replication factor: {} larger than available brokers: 1.", rf);
-      return controller_errc::invalid_replication_factor;
-    }
-    assignment.assign(static_cast<size_t>(parts), std::vector<int32_t>{_broker_id});
+    assignment = std::move(placed.replicas);
   }
   if (_validate_configs) {
     if (auto why = _validate_configs(req.configs)) {
@@ -342,7 +345,20 @@ result<void> controller::create_partitions(const std::string& name, int32_t new_
     }
     if (auto r = validate_assignment(added, message); !r) return r.error();
   } else {
-    added.assign(static_cast<size_t>(new_total - current), t->partitions.front().replicas);
+    const auto brokers = live_broker_ids();
+    const auto& first = t->partitions.front().replicas;
+    int32_t start = start_index_for_added_partitions(brokers, first.front());
+    auto placed = place_replicas({.brokers = brokers,
+                                  .partitions = new_total - current,
+                                  .replication_factor = static_cast<int32_t>(first.size()),
+                                  .first_partition_id = current,
+                                  .start_index = start,
+                                  .replica_shift = start});
+    if (placed.error != placement_error::none) {
+      if (message) *message = placed.message;
+      return controller_errc::invalid_replication_factor;
+    }
+    added = std::move(placed.replicas);
   }
   if (validate_only) return ok();
   topic_metadata nt = *t;

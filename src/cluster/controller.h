@@ -72,6 +72,7 @@ class controller {
   result<void> set_broker_dynamic_configs(const std::map<std::string, std::string>& configs);
 
  private:
+  std::vector<int32_t> live_broker_ids() const;  // REQUIRES: _mu held
   result<void> validate_assignment(const std::vector<std::vector<int32_t>>& a, std::string* message) const;
   result<void> load_topics(metadata_image& img);
   void publish(std::shared_ptr<metadata_image> next);  // REQUIRES: _mu held
