@@ -88,6 +88,11 @@ int run_broker(const server::broker_config& config) {
     return 1;
   };
   std::string error;
+  // A client that closes its connection while a response is being written must cost only that
+  // connection: sendfile(2) has no MSG_NOSIGNAL, so without this the write raises SIGPIPE and
+  // the default action kills the broker. The write then fails with EPIPE and the connection
+  // closes.
+  std::signal(SIGPIPE, SIG_IGN);
 
   // Listeners (only PLAINTEXT for now; TLS/SASL listeners are refused rather than served in clear).
   auto listener_uris = config.get_list("listeners");

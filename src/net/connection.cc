@@ -3,6 +3,7 @@
 #include <sys/sendfile.h>
 
 #include <cerrno>
+#include <cstring>
 #include <chrono>
 
 #include "base/endian.h"
@@ -168,9 +169,14 @@ awaitable<bool> connection::write_frame(outgoing_frame& f) {
         continue;
       }
       if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EPIPE || errno == ECONNRESET)) {
+        log::get("net")->debug("connection {}: peer closed during a response", _info.id);
+        co_return false;
+      }
       // n == 0: the file is shorter than promised (truncated under us); the frame cannot be
       // completed, so the connection must close rather than send a corrupt stream.
-      log::get("net")->warn("connection {}: sendfile failed ({}), closing", _info.id, n < 0 ? errno : 0);
+      log::get("net")->warn("connection {}: sendfile failed ({}), closing", _info.id,
+                            n < 0 ? std::strerror(errno) : "file shorter than the response");
       co_return false;
     }
   }

@@ -172,9 +172,11 @@ void partition_manager::apply_blocking(cluster::image_ptr img) {
   for (net::shard_id s = 0; s < _shards.size(); ++s) apply_on_shard(s, img);
 }
 
-asio::awaitable<void> partition_manager::for_each_partition(std::function<void(partition&)> fn) {
+asio::awaitable<void> partition_manager::for_each_partition(const std::function<void(partition&)>& fn) {
   for (net::shard_id s = 0; s < _shards.size(); ++s) {
-    co_await _shards.invoke_on(s, [this, s, fn]() -> asio::awaitable<void> {
+    // Captures only a reference: GCC 12 may destroy a lambda passed to a coroutine twice, which
+    // is harmless only while its captures are trivially destructible.
+    co_await _shards.invoke_on(s, [this, s, &fn]() -> asio::awaitable<void> {
       for (auto& [tp, p] : _state[s].partitions) fn(*p);
       co_return;
     });

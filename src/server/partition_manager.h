@@ -89,7 +89,8 @@ class partition_manager {
   net::shard_group& shards() { return _shards; }
 
   // Runs `fn` on every partition, shard by shard (periodic tasks). Completes when all are done.
-  asio::awaitable<void> for_each_partition(std::function<void(partition&)> fn);
+  // `fn` must outlive the returned awaitable (taken by reference: see the GCC 12 note in .cc).
+  asio::awaitable<void> for_each_partition(const std::function<void(partition&)>& fn);
 
  private:
   void apply_on_shard(net::shard_id s, const cluster::image_ptr& img);

@@ -40,13 +40,10 @@ asio::awaitable<void> handle(request_context& ctx, protocol::describe_log_dirs_r
       for (int32_t p : t.partitions) wanted->insert({t.topic, p});
   }
 
-  // Raw pointers, not owning captures: the callback's copies live in for_each_partition's
-  // coroutine frame, and GCC 12 has destroyed by-value coroutine parameters built from
-  // temporaries twice (a captured shared_ptr crashed there). Both outlive the co_await.
   std::vector<partition_info> collected;
   auto* infos = &collected;
   const auto* filter = wanted ? &*wanted : nullptr;
-  std::function<void(partition&)> collect = [infos, filter](partition& p) {
+  const std::function<void(partition&)> collect = [infos, filter](partition& p) {
     if (filter && !filter->contains(p.tp())) return;
     auto parent = std::filesystem::path(p.log().dir()).parent_path().string();
     infos->push_back({p.tp(), normal_dir(parent), static_cast<int64_t>(p.log().size_bytes())});

@@ -30,7 +30,10 @@ asio::awaitable<coord> locate(broker_services& broker, const std::string& key, i
   auto img = broker.partitions.image();
   const auto* t = img->find(topic);
   if (!t) {
-    co_await ensure_internal_topic(broker, topic);
+    // A named std::string: a temporary converted from `topic` and passed to the coroutine would
+    // be destroyed twice (GCC 12 coroutine bug), corrupting the heap.
+    const std::string topic_name = topic;
+    co_await ensure_internal_topic(broker, topic_name);
     img = broker.partitions.image();
     t = img->find(topic);
   }
