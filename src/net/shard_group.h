@@ -34,8 +34,13 @@ class shard_group {
   shard_id current() const;
 
   // Runs coroutine `f` on shard `s` and resumes the caller on its own executor with the result.
+  // `f` must capture only trivially destructible things (references, pointers, spans, ids):
+  // GCC 12 can destroy a lambda passed to a coroutine twice, which is harmless only then. Keep
+  // owned state in the caller's frame and capture a reference to it.
   template <typename F>
   auto invoke_on(shard_id s, F f) -> std::invoke_result_t<F> {
+    static_assert(std::is_trivially_destructible_v<F>,
+                  "invoke_on: capture references, not owning objects (GCC 12 coroutine double destroy)");
     co_return co_await asio::co_spawn(context(s), std::move(f), asio::use_awaitable);
   }
 

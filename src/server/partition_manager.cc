@@ -156,7 +156,7 @@ asio::awaitable<void> partition_manager::apply(cluster::image_ptr img) {
     if (!_latest || _latest->version < img->version) _latest = img;
   }
   for (net::shard_id s = 0; s < _shards.size(); ++s) {
-    co_await _shards.invoke_on(s, [this, s, img]() -> asio::awaitable<void> {
+    co_await _shards.invoke_on(s, [this, s, &img]() -> asio::awaitable<void> {
       // Images can arrive out of order from concurrent controller calls; never go back.
       if (!_state[s].image || _state[s].image->version < img->version) apply_on_shard(s, img);
       co_return;
