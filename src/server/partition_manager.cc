@@ -156,7 +156,10 @@ asio::awaitable<void> partition_manager::apply(cluster::image_ptr img) {
     if (!_latest || _latest->version < img->version) _latest = img;
   }
   for (net::shard_id s = 0; s < _shards.size(); ++s) {
-    co_await _shards.invoke_on(s, [this, s, img]() -> asio::awaitable<void> {
+    // Captures by reference (the caller's frame outlives the awaited call): a lambda temporary
+    // owning a shared_ptr, passed to the invoke_on coroutine, is destroyed twice by GCC 12 and
+    // freed the image under readers.
+    co_await _shards.invoke_on(s, [this, s, &img]() -> asio::awaitable<void> {
       // Images can arrive out of order from concurrent controller calls; never go back.
       if (!_state[s].image || _state[s].image->version < img->version) apply_on_shard(s, img);
       co_return;
@@ -174,7 +177,7 @@ void partition_manager::apply_blocking(cluster::image_ptr img) {
 
 asio::awaitable<void> partition_manager::for_each_partition(std::function<void(partition&)> fn) {
   for (net::shard_id s = 0; s < _shards.size(); ++s) {
-    co_await _shards.invoke_on(s, [this, s, fn]() -> asio::awaitable<void> {
+    co_await _shards.invoke_on(s, [this, s, &fn]() -> asio::awaitable<void> {  // by reference: see apply()
       for (auto& [tp, p] : _state[s].partitions) fn(*p);
       co_return;
     });

@@ -41,6 +41,7 @@ class TrackedConsumer:
         self.errors = []
         self.assignments = []    # the assignment after every assign/revoke callback
         self.closed = False
+        self.cooperative = overrides.get("partition.assignment.strategy") == "cooperative-sticky"
         self.consumer.subscribe(topics, on_assign=self._on_assign, on_revoke=self._on_revoke)
 
     def _on_assign(self, consumer, partitions):
@@ -58,10 +59,7 @@ class TrackedConsumer:
         self.assignments.append(self.assigned())
 
     def consumer_is_cooperative(self):
-        try:
-            return self.consumer.rebalance_protocol() == "COOPERATIVE"
-        except Exception:
-            return False
+        return self.cooperative
 
     def assigned(self):
         return frozenset(tp.partition for tp in self.consumer.assignment())
