@@ -132,6 +132,13 @@ void partition_manager::apply_on_shard(net::shard_id s, const cluster::image_ptr
         _logs.update_config(tp, cfg);
       }
       l->set_compressed_timestamp_resolver(find_in_compressed_batch);
+      // A leader whose ISR is itself alone has every record it holds committed (Kafka's
+      // maybeIncrementLeaderHW on becoming leader): after an unclean shutdown the checkpointed
+      // high watermark can be far behind the recovered log end, and consumers would see nothing.
+      if (p.isr.size() == 1 && p.leader == p.isr.front()) {
+        l->set_high_watermark(l->log_end_offset());
+        l->set_last_stable_offset(l->log_end_offset());
+      }
       st.partitions.emplace(tp, std::make_unique<partition>(tp, l, cfg, p.leader_epoch));
     }
   }

@@ -56,12 +56,17 @@ class TrackedConsumer:
             consumer.incremental_unassign(partitions)
         else:
             consumer.unassign()
-        self.assignments.append(self.assigned())
+        try:
+            self.assignments.append(self.assigned())
+        except Exception:  # revoked while closing: the handle is going away
+            pass
 
     def consumer_is_cooperative(self):
         return self.cooperative
 
     def assigned(self):
+        if self.closed:
+            return frozenset()
         return frozenset(tp.partition for tp in self.consumer.assignment())
 
     def poll_once(self, timeout=0.05):
@@ -77,8 +82,8 @@ class TrackedConsumer:
 
     def close(self):
         if not self.closed:
-            self.closed = True
             self.consumer.close()
+            self.closed = True
 
 
 def poll_until(consumers, predicate, timeout, what):
