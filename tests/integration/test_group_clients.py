@@ -7,6 +7,7 @@ import json
 import os
 import struct
 import subprocess
+import threading
 import time
 
 import pytest
@@ -23,8 +24,8 @@ pytestmark = [pytest.mark.sluice_only, pytest.mark.broker_config(FAST_GROUPS)]
 
 
 def fill(broker, topic, partitions, per_partition, start=0):
-    broker_topic_exists = start > 0
-    if not broker_topic_exists:
+    """Creates the topic when start == 0, then appends per_partition records to every partition."""
+    if start == 0:
         broker.create_topic(topic, partitions)
     for p in range(partitions):
         produce_values(broker.bootstrap, topic, [b"%d-%d" % (p, i) for i in range(start, start + per_partition)],
@@ -40,20 +41,23 @@ def assert_exactly(consumed, partitions, start, end):
 # -- confluent-kafka-python (librdkafka) ------------------------------------------------------
 
 def test_confluent_group_consumes_exactly_once_with_commits(broker, topic_name):
-    fill(broker, topic_name, 3, 50)
+    broker.create_topic(topic_name, 3)
     cs = [TrackedConsumer(broker.bootstrap, "cg", [topic_name], f"c{i}") for i in range(3)]
     try:
         poll_until(cs, lambda: balanced(cs, 3, [1, 1, 1]), 30, "1 partition each")
-        def all_in():
-            return sum(len(c.records) for c in cs) >= 150
-        poll_until(cs, all_in, 30, "150 records")
+        # Records arrive once the group is stable: no rebalance can hand an uncommitted record
+        # to another member (which would be at-least-once, not a broker fault).
+        fill(broker, topic_name, 3, 50, start=1)
+        poll_until(cs, lambda: sum(len(c.records) for c in cs) >= 150, 30, "150 records")
         for c in cs:
             c.consumer.commit(asynchronous=False)
     finally:
         for c in cs:
             c.close()
     assert_exactly([(p, o) for c in cs for p, o, _ in c.records], 3, 0, 50)
-    fill(broker, topic_name, 3, 10, start=50)
+    for c in cs:  # each member read only its own partition
+        assert len({p for p, _, _ in c.records}) == 1
+    fill(broker, topic_name, 3, 10, start=51)
     c = TrackedConsumer(broker.bootstrap, "cg", [topic_name], "again")
     try:
         poll_until([c], lambda: len(c.records) >= 30, 30, "30 new records")
@@ -67,50 +71,80 @@ def test_confluent_group_consumes_exactly_once_with_commits(broker, topic_name):
 
 # -- kafka-python -----------------------------------------------------------------------------
 
-def kafka_python_consumers(broker, group, topic, n):
-    from kafka import KafkaConsumer
-    return [KafkaConsumer(topic, bootstrap_servers=broker.bootstrap, group_id=group,
-                          auto_offset_reset="earliest", enable_auto_commit=False,
-                          session_timeout_ms=6000, heartbeat_interval_ms=500,
-                          max_poll_interval_ms=10000, fetch_max_wait_ms=100,
-                          consumer_timeout_ms=100) for _ in range(n)]
+class KafkaPythonMember(threading.Thread):
+    """A kafka-python consumer polling and committing in its own thread (its poll blocks while
+    the group rebalances, so members cannot share one thread)."""
+
+    def __init__(self, broker, group, topic):
+        super().__init__(daemon=True)
+        from kafka import KafkaConsumer
+        self.consumer = KafkaConsumer(topic, bootstrap_servers=broker.bootstrap, group_id=group,
+                                      auto_offset_reset="earliest", enable_auto_commit=False,
+                                      session_timeout_ms=6000, heartbeat_interval_ms=500,
+                                      max_poll_interval_ms=10000, fetch_max_wait_ms=100)
+        self.records = []
+        self.partitions = frozenset()
+        self.stop = threading.Event()
+        self.error = None
+
+    def run(self):
+        try:
+            while not self.stop.is_set():
+                batch = self.consumer.poll(timeout_ms=100)
+                for tp, msgs in batch.items():
+                    self.records += [(tp.partition, m.offset) for m in msgs]
+                if batch:
+                    self.consumer.commit()
+                self.partitions = frozenset(tp.partition for tp in self.consumer.assignment())
+        except Exception as e:  # reported by the test
+            self.error = e
+        finally:
+            self.consumer.close()
 
 
-def kafka_python_consume(consumers, want, timeout=60):
-    got = []
-    deadline = time.monotonic() + timeout
-    while len(got) < want and time.monotonic() < deadline:
-        for c in consumers:
-            batch = c.poll(timeout_ms=100)
-            for tp, msgs in batch.items():
-                got += [(tp.partition, m.offset) for m in msgs]
-            if batch:
-                c.commit()
-    return got
+def run_kafka_python_group(broker, topic, n, until, timeout=60):
+    members = [KafkaPythonMember(broker, "kpg", topic) for _ in range(n)]
+    for m in members:
+        m.start()
+    try:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and not until(members):
+            time.sleep(0.1)
+        assert until(members), f"timed out: {[sorted(m.partitions) for m in members]}, " \
+                               f"{sum(len(m.records) for m in members)} records"
+    finally:
+        for m in members:
+            m.stop.set()
+        for m in members:
+            m.join(30)
+    for m in members:
+        assert m.error is None, m.error
+    return members
 
 
 def test_kafka_python_group_consumes_exactly_once_with_commits(broker, topic_name):
-    fill(broker, topic_name, 4, 25)
-    cs = kafka_python_consumers(broker, "kpg", topic_name, 2)
-    try:
-        got = kafka_python_consume(cs, 100)
-        # Both members took part: the group split the partitions.
-        sizes = sorted(len(c.assignment()) for c in cs)
-    finally:
-        for c in cs:
-            c.close()
-    assert_exactly(got, 4, 0, 25)
-    assert sizes == [2, 2], sizes
-    fill(broker, topic_name, 4, 5, start=25)
-    cs = kafka_python_consumers(broker, "kpg", topic_name, 1)
-    try:
-        got = kafka_python_consume(cs, 20)
-        end = time.monotonic() + 1
-        while time.monotonic() < end:
-            got += kafka_python_consume(cs, 1, timeout=0.2)
-    finally:
-        cs[0].close()
-    assert_exactly(got, 4, 25, 30)
+    broker.create_topic(topic_name, 4)
+
+    def split(members):
+        sets = [m.partitions for m in members]
+        return sorted(len(s) for s in sets) == [2, 2] and len(sets[0] | sets[1]) == 4
+
+    produced = threading.Event()
+
+    def all_read(members):
+        if split(members) and not produced.is_set():
+            fill(broker, topic_name, 4, 25, start=1)
+            produced.set()
+        return produced.is_set() and sum(len(m.records) for m in members) >= 100
+
+    members = run_kafka_python_group(broker, topic_name, 2, all_read)
+    assert_exactly([r for m in members for r in m.records], 4, 0, 25)
+    for m in members:
+        assert len({p for p, _ in m.records}) == 2
+    fill(broker, topic_name, 4, 5, start=26)
+    members = run_kafka_python_group(broker, topic_name, 1, lambda ms: len(ms[0].records) >= 20)
+    time.sleep(0.5)
+    assert_exactly(members[0].records, 4, 25, 30)
 
 
 # -- kafkajs ----------------------------------------------------------------------------------
