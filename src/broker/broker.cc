@@ -84,6 +84,9 @@ std::optional<std::string> validate_topic_overrides(const storage::log_config& d
 
 int run_broker(const server::broker_config& config) {
   auto log = log::get("broker");
+  // A client that disconnects while its response is being written (sendfile(2) of a Fetch
+  // cannot pass MSG_NOSIGNAL) must cost an EPIPE on that connection, not the process.
+  std::signal(SIGPIPE, SIG_IGN);
   auto fail = [](const std::string& msg) {
     std::cerr << "sluice broker: " << msg << "\n";
     return 1;
