@@ -161,6 +161,11 @@ def test_kafkajs_group_consumes_exactly_once_with_commits(broker, topic_name):
     out = run_node("kafkajs_group.js", {"bootstrap": broker.bootstrap, "topic": topic_name, "group": "jsg",
                                         "members": 2, "expect": 100, "timeoutMs": 60000})
     assert_exactly([(p, o) for p, o, _ in out["consumed"]], 4, 0, 25)
+    assert {"groupId": "jsg", "protocolType": "consumer"} in out["listed"]
+    (d,) = out["described"]
+    assert (d["groupId"], d["state"], d["protocolType"], d["protocol"]) == ("jsg", "Stable", "consumer",
+                                                                          "RoundRobinAssigner")
+    assert len(d["members"]) == 2 and all(m["assignmentBytes"] > 0 for m in d["members"])
     fill(broker, topic_name, 4, 5, start=25)
     out = run_node("kafkajs_group.js", {"bootstrap": broker.bootstrap, "topic": topic_name, "group": "jsg",
                                         "members": 1, "expect": 20, "timeoutMs": 60000})

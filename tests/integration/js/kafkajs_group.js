@@ -4,7 +4,8 @@
 // Starts `members` consumers in group `group` (default RoundRobinAssigner, autoCommit after each
 // batch) and consumes until `expect` records arrived in total or timeoutMs passed, then commits,
 // disconnects (LeaveGroup) and prints {consumed: [[partition, offset, memberIndex], ...],
-// assignments: [[partitions of member i], ...]} on stdout.
+// assignments: [[partitions of member i], ...], listed, described} on stdout (admin views of
+// the group while its members are still in it).
 'use strict'
 const { Kafka, logLevel } = require('kafkajs')
 
@@ -52,8 +53,17 @@ async function main() {
   if (opts.expect === 0) setTimeout(resolveDone, opts.idleMs || 3000)
   await done
   clearTimeout(timer)
+  // The admin view of the live group: ListGroups and DescribeGroups.
+  const admin = kafka.admin()
+  await admin.connect()
+  const listed = (await admin.listGroups()).groups
+  const described = (await admin.describeGroups([opts.group])).groups.map(g => ({
+    groupId: g.groupId, state: g.state, protocolType: g.protocolType, protocol: g.protocol,
+    members: g.members.map(m => ({ clientId: m.clientId, assignmentBytes: m.memberAssignment.length })),
+  }))
+  await admin.disconnect()
   for (const c of consumers) await c.disconnect()
-  process.stdout.write(JSON.stringify({ consumed, assignments }) + '\n')
+  process.stdout.write(JSON.stringify({ consumed, assignments, listed, described }) + '\n')
 }
 
 main().catch(err => {
