@@ -86,13 +86,23 @@ class TrackedConsumer:
             self.closed = True
 
 
-def poll_until(consumers, predicate, timeout, what):
-    """Polls every consumer in turn until predicate() holds; fails after `timeout` seconds."""
+def disjoint(consumers):
+    """No partition is held by two live members (eager rebalancing revokes everything before a
+    member rejoins, so this holds at every instant, not only between rebalances)."""
+    sets = [c.assigned() for c in consumers if not c.closed]
+    return sum(len(s) for s in sets) == len(set().union(*sets)) if sets else True
+
+
+def poll_until(consumers, predicate, timeout, what, invariant=None):
+    """Polls every consumer in turn until predicate() holds; fails after `timeout` seconds.
+    `invariant`, if given, must hold after every round of polls."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         for c in consumers:
             if not c.closed:
                 c.poll_once(0.02)
+        if invariant is not None:
+            assert invariant(), f"invariant broken: {[sorted(c.assigned()) for c in consumers if not c.closed]}"
         if predicate():
             return
     state = {c.name: sorted(c.assigned()) for c in consumers if not c.closed}

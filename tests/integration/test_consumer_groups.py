@@ -8,7 +8,7 @@ import pytest
 from confluent_kafka import Consumer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewPartitions
 
-from groups import (FAST_GROUPS, MemberProcess, TrackedConsumer, balanced, consumer_conf, poll_until,
+from groups import (FAST_GROUPS, MemberProcess, TrackedConsumer, balanced, consumer_conf, disjoint, poll_until,
                     produce_values)
 
 pytestmark = [pytest.mark.sluice_only, pytest.mark.broker_config(FAST_GROUPS)]
@@ -27,10 +27,11 @@ def test_three_members_get_two_partitions_each_and_fourth_member_moves_partition
     broker.create_topic(topic_name, 6)
     cs = make_group(broker, topic_name, 3)
     try:
-        poll_until(cs, lambda: balanced(cs, 6, [2, 2, 2]), 30, "3 x 2 partitions")
+        poll_until(cs, lambda: balanced(cs, 6, [2, 2, 2]), 30, "3 x 2 partitions", lambda: disjoint(cs))
         before = {c.name: c.assigned() for c in cs}
         cs.append(TrackedConsumer(broker.bootstrap, "g1", [topic_name], "c3"))
-        poll_until(cs, lambda: balanced(cs, 6, [1, 1, 2, 2]), 30, "4 members sharing 6 partitions")
+        poll_until(cs, lambda: balanced(cs, 6, [1, 1, 2, 2]), 30, "4 members sharing 6 partitions",
+                   lambda: disjoint(cs))
         assert cs[3].assigned(), "the new member got nothing"
         moved = [c.name for c in cs[:3] if c.assigned() != before[c.name]]
         assert moved, "no partition moved to the fourth member"
@@ -55,7 +56,8 @@ def test_sigkilled_member_loses_partitions_after_session_timeout(broker, topic_n
         poll_until(cs, three_way, 40, "3 members with 2 partitions each")
         victim.kill()
         killed_at = time.monotonic()
-        poll_until(cs, lambda: balanced(cs, 6, [3, 3]), 30, "the killed member's partitions reassigned")
+        poll_until(cs, lambda: balanced(cs, 6, [3, 3]), 30, "the killed member's partitions reassigned",
+                   lambda: disjoint(cs))
         # session.timeout.ms is 2000: not reassigned much earlier than that.
         assert time.monotonic() - killed_at >= 1.5
     finally:

@@ -153,6 +153,20 @@ def test_flexible_group_versions(broker, topic_name):
         assert groups == [(b"fg", [(topic_name.encode(), [(0, 42, -1, b"md", 0), (1, -1, -1, b"", 0)])], 0),
                           (b"nobody", [], 0)]
 
+        # DescribeGroups v5 (flexible): Stable, the member with its metadata and assignment.
+        r = flex(conn, 15, 5, carr(["fg", "nobody"], cstr) + b"\x01")  # include_authorized_operations
+        r.fixed(">i")
+        described = r.carr(lambda rr: (
+            rr.fixed(">h"), rr.cstr(), rr.cstr(), rr.cstr(), rr.cstr(),
+            rr.carr(lambda r3: (r3.cstr(), r3.cstr(), r3.cstr(), r3.cstr(), r3.cstr(), r3.cstr(), r3.tags())[:6]),
+            rr.fixed(">i"), rr.tags())[:7])
+        r.done()
+        (err, gid, state, ptype, proto, members, ops), (err2, gid2, state2, _, _, members2, _) = described
+        assert (err, gid, state, ptype, proto) == (0, b"fg", b"Stable", b"consumer", b"range")
+        assert members == [(member.encode(), None, b"sluice-itest", b"/127.0.0.1", b"meta", b"assign")]
+        assert ops != -2147483648
+        assert (err2, gid2, state2, members2) == (0, b"nobody", b"Dead", [])
+
         # LeaveGroup v4 (batched): the member leaves, an unknown one is reported.
         body = cstr("fg") + carr([member, "ghost"], lambda m: cstr(m) + cstr(None) + b"\x00")
         r = flex(conn, 13, 4, body)
