@@ -19,6 +19,7 @@
 #include "net/listener.h"
 #include "net/shard_group.h"
 #include "server/dispatcher.h"
+#include "server/group_coordinator.h"
 #include "server/partition_manager.h"
 #include "server/request_context.h"
 #include "storage/file_system.h"
@@ -215,12 +216,19 @@ int run_broker(const server::broker_config& config) {
   }
   partitions->apply_blocking(controller->image());
 
-  services = std::make_unique<server::broker_services>(
-      server::broker_services{shards, *controller, *partitions, config_holder, config, settings, system_clock::instance()});
+  // Declared after `shards`' loops are created and destroyed before them (its timers live there).
+  auto groups = std::make_unique<server::group_coordinator>(shards, *partitions, broker_id,
+                                                             server::group_config_from(config), system_clock::instance());
+  services = std::make_unique<server::broker_services>(server::broker_services{
+      shards, *controller, *partitions, config_holder, config, settings, system_clock::instance(), groups.get()});
   dispatch = std::make_unique<server::dispatcher>(*services);
   forward.target = dispatch.get();
 
   shards.start();
+  groups->start();
+  // Group state of every __consumer_offsets partition is rebuilt from its log; requests for a
+  // partition still loading get COORDINATOR_LOAD_IN_PROGRESS.
+  asio::co_spawn(shards.context(0), groups->load_all(), asio::detached);
   for (auto& l : bound) l->start_accepting();
   log->info("Sluice broker {} started: listening on {}:{} (advertised {}:{}), {} shards, data in {}", broker_id,
             listeners.front().host.empty() ? "*" : listeners.front().host, bound.front()->port(), adv.host, adv.port,

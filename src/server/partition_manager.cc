@@ -132,6 +132,13 @@ void partition_manager::apply_on_shard(net::shard_id s, const cluster::image_ptr
         _logs.update_config(tp, cfg);
       }
       l->set_compressed_timestamp_resolver(find_in_compressed_batch);
+      // A leader whose ISR is itself alone has every record it holds committed (Kafka's
+      // maybeIncrementLeaderHW on becoming leader): after an unclean shutdown the checkpointed
+      // high watermark can be far behind the recovered log end, and consumers would see nothing.
+      if (p.isr.size() == 1 && p.leader == p.isr.front()) {
+        l->set_high_watermark(l->log_end_offset());
+        l->set_last_stable_offset(l->log_end_offset());
+      }
       st.partitions.emplace(tp, std::make_unique<partition>(tp, l, cfg, p.leader_epoch));
     }
   }
@@ -156,6 +163,7 @@ asio::awaitable<void> partition_manager::apply(cluster::image_ptr img) {
     if (!_latest || _latest->version < img->version) _latest = img;
   }
   for (net::shard_id s = 0; s < _shards.size(); ++s) {
+    // Captures by reference (the caller's frame outlives the awaited call): see invoke_on.
     co_await _shards.invoke_on(s, [this, s, &img]() -> asio::awaitable<void> {
       // Images can arrive out of order from concurrent controller calls; never go back.
       if (!_state[s].image || _state[s].image->version < img->version) apply_on_shard(s, img);
@@ -174,9 +182,7 @@ void partition_manager::apply_blocking(cluster::image_ptr img) {
 
 asio::awaitable<void> partition_manager::for_each_partition(const std::function<void(partition&)>& fn) {
   for (net::shard_id s = 0; s < _shards.size(); ++s) {
-    // Captures only a reference: GCC 12 may destroy a lambda passed to a coroutine twice, which
-    // is harmless only while its captures are trivially destructible.
-    co_await _shards.invoke_on(s, [this, s, &fn]() -> asio::awaitable<void> {
+    co_await _shards.invoke_on(s, [this, s, &fn]() -> asio::awaitable<void> {  // by reference: see invoke_on
       for (auto& [tp, p] : _state[s].partitions) fn(*p);
       co_return;
     });

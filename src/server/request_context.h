@@ -17,6 +17,8 @@
 
 namespace sluice::server {
 
+class group_coordinator;
+
 // The broker config plus its dynamic updates. Control path only (mutex).
 class config_holder {
  public:
@@ -50,6 +52,7 @@ struct broker_services {
   const broker_config& static_config;  // server.properties + --set only, as started
   const data_path_settings& settings;
   sluice::clock& clock;
+  group_coordinator* groups = nullptr;  // consumer groups (server/group_coordinator.h)
 };
 
 struct request_context {

@@ -52,6 +52,17 @@ const handler_entry table[] = {
     entry<protocol::create_partitions_api>(),
     entry<protocol::incremental_alter_configs_api>(),
     entry<protocol::describe_cluster_api>(),
+    // Consumer groups.
+    entry<protocol::offset_commit_api>(),
+    entry<protocol::offset_fetch_api>(),
+    entry<protocol::join_group_api>(),
+    entry<protocol::heartbeat_api>(),
+    entry<protocol::leave_group_api>(),
+    entry<protocol::sync_group_api>(),
+    entry<protocol::describe_groups_api>(),
+    entry<protocol::list_groups_api>(),
+    entry<protocol::delete_groups_api>(),
+    entry<protocol::offset_delete_api>(),
 };
 
 }  // namespace

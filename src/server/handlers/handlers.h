@@ -59,6 +59,17 @@ asio::awaitable<void> handle(request_context&, protocol::create_partitions_reque
 asio::awaitable<void> handle(request_context&, protocol::incremental_alter_configs_request&,
                              protocol::incremental_alter_configs_response&);
 asio::awaitable<void> handle(request_context&, protocol::describe_cluster_request&, protocol::describe_cluster_response&);
+// Consumer groups (handlers/group_common.h, server/group_coordinator.h).
+asio::awaitable<void> handle(request_context&, protocol::join_group_request&, protocol::join_group_response&);
+asio::awaitable<void> handle(request_context&, protocol::sync_group_request&, protocol::sync_group_response&);
+asio::awaitable<void> handle(request_context&, protocol::heartbeat_request&, protocol::heartbeat_response&);
+asio::awaitable<void> handle(request_context&, protocol::leave_group_request&, protocol::leave_group_response&);
+asio::awaitable<void> handle(request_context&, protocol::offset_commit_request&, protocol::offset_commit_response&);
+asio::awaitable<void> handle(request_context&, protocol::offset_fetch_request&, protocol::offset_fetch_response&);
+asio::awaitable<void> handle(request_context&, protocol::describe_groups_request&, protocol::describe_groups_response&);
+asio::awaitable<void> handle(request_context&, protocol::list_groups_request&, protocol::list_groups_response&);
+asio::awaitable<void> handle(request_context&, protocol::delete_groups_request&, protocol::delete_groups_response&);
+asio::awaitable<void> handle(request_context&, protocol::offset_delete_request&, protocol::offset_delete_response&);
 
 // ApiVersions body answering an unsupported ApiVersions version (always encoded as v0).
 protocol::api_versions_response api_versions_body(int16_t error_code);

@@ -1,0 +1,68 @@
+#pragma once
+// The server side of the group coordinator (coordinator/group): one group_manager per shard,
+// each holding the groups of the __consumer_offsets partitions that shard owns, and the
+// offsets_store those managers write through (the partition's log, same path as Produce).
+//
+// Threading: manager(s) and everything it owns are touched only on shard s. Handlers find the
+// group's partition and shard with place(), hop there with shards.invoke_on and call the
+// manager of that shard.
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <asio.hpp>
+
+#include "base/clock.h"
+#include "coordinator/group/group_manager.h"
+#include "net/shard_group.h"
+#include "server/broker_config.h"
+#include "server/partition_manager.h"
+
+namespace sluice::server {
+
+
+// Group coordinator settings from the broker config (Kafka names and defaults).
+coordinator::group::group_config group_config_from(const broker_config& c);
+
+class group_coordinator {
+ public:
+  group_coordinator(net::shard_group& shards, partition_manager& partitions, int32_t broker_id,
+                    coordinator::group::group_config cfg, sluice::clock& clock);
+  ~group_coordinator();
+
+  struct placement {
+    int32_t partition;
+    net::shard_id shard;
+  };
+  // Where `group_id` is coordinated under the calling shard's image; nullopt when
+  // __consumer_offsets does not exist yet.
+  std::optional<placement> place(const std::string& group_id) const;
+
+  // The calling shard's manager, after making sure `partition` (if this broker leads it) is
+  // loaded or loading. REQUIRES: on the partition's owner shard.
+  coordinator::group::group_manager& manager_for(int32_t partition);
+  // The calling shard's manager. REQUIRES: on a shard.
+  coordinator::group::group_manager& manager();
+
+  // Marks every led __consumer_offsets partition as loading, then loads them one by one (other
+  // requests run in between and get COORDINATOR_LOAD_IN_PROGRESS). Completes when all loaded.
+  asio::awaitable<void> load_all();
+
+  // Starts the per-shard timers that apply group deadlines (session and rebalance timeouts,
+  // offset expiry). Call after the shards run.
+  void start();
+
+ private:
+  void load_partition(int32_t partition);
+  void schedule_tick(net::shard_id s);
+
+  net::shard_group& _shards;
+  partition_manager& _partitions;
+  int32_t _broker_id;
+  sluice::clock& _clock;
+  std::vector<std::unique_ptr<coordinator::group::group_manager>> _managers;  // by shard
+  std::vector<std::unique_ptr<asio::steady_timer>> _timers;                    // by shard
+};
+
+}  // namespace sluice::server
