@@ -59,6 +59,7 @@ asio::awaitable<void> handle(request_context&, protocol::create_partitions_reque
 asio::awaitable<void> handle(request_context&, protocol::incremental_alter_configs_request&,
                              protocol::incremental_alter_configs_response&);
 asio::awaitable<void> handle(request_context&, protocol::describe_cluster_request&, protocol::describe_cluster_response&);
+asio::awaitable<void> handle(request_context&, protocol::init_producer_id_request&, protocol::init_producer_id_response&);
 
 // ApiVersions body answering an unsupported ApiVersions version (always encoded as v0).
 protocol::api_versions_response api_versions_body(int16_t error_code);
