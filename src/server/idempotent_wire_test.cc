@@ -162,7 +162,7 @@ class client {
     read_exact(len_buf, 4);
     std::vector<uint8_t> body(static_cast<size_t>(load_be<int32_t>(len_buf)));
     read_exact(body.data(), body.size());
-    protocol::reader r(std::span<const uint8_t>(body));
+    protocol::reader r{std::span<const uint8_t>(body)};
     protocol::response_header rh;
     EXPECT_TRUE(rh.decode(r, protocol::response_header_version(Api::key, version)));
     EXPECT_EQ(rh.correlation_id, _corr);

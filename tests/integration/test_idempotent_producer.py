@@ -3,8 +3,8 @@ connections and broker crashes, plus the broker's sequence/epoch rules on crafte
 
 The load tests send SLUICE_IDEMPOTENT_RECORDS (default 1,000,000) records with librdkafka
 (confluent-kafka) enable.idempotence=true, acks=all, max.in.flight=5 to a 6-partition topic
-through tests/tools/fault_proxy.py, which drops Produce/InitProducerId responses and resets
-connections at seeded random. Record values are "<partition>:<sequence>", the producer's own
+through tests/tools/fault_proxy.py, which drops Produce responses and resets connections (instead
+of delivering a Produce response) at seeded random. Record values are "<partition>:<sequence>", the producer's own
 per-partition counter, so the consumed log must hold, per partition, exactly 0..n-1 in order.
 """
 
@@ -20,7 +20,8 @@ import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
 
 from conftest import free_port
-from kafkawire import (KafkaConnection, Reader, Record, build_batch, enc_string, fetch_all_batches)
+from kafkawire import (KafkaConnection, Reader, Record, build_batch, enc_string, fetch_all_batches,
+                       parse_batches)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOOLS = os.path.join(os.path.dirname(HERE), "tools")
@@ -150,7 +151,7 @@ def test_sequence_rules_on_crafted_produce_requests(broker, topic_name):
                           producer_id=pid, producer_epoch=epoch + 1, base_sequence=1)
         assert conn.produce(topic_name, 0, txn)[0] == INVALID_TXN_STATE
         assert conn.list_offsets(topic_name, 0, -1) == (0, 7)
-        values = [r.value for b in fetch_all_batches(conn, topic_name, 0) for r in b.records]
+        values = [r.value for b in fetch_all_batches(conn, topic_name, 0) for r in parse_batches(b.raw)[0].records]
     assert values == [b"x-0", b"x-1", b"x-2", b"x-3", b"x-4", b"x-5", b"x-0"]
     # The rules hold after a crash (state rebuilt from the log) and after a clean restart
     # (state from the snapshot written at shutdown).
@@ -175,7 +176,7 @@ class ProxyProcess:
         self.proc = subprocess.Popen(
             [sys.executable, os.path.join(TOOLS, "fault_proxy.py"), "--upstream", f"127.0.0.1:{upstream_port}",
              "--listen", f"127.0.0.1:{listen_port}", "--seed", str(seed), "--drop-response-rate", str(drop),
-             "--reset-rate", str(reset), "--apis", f"0,{API_INIT_PRODUCER_ID}", "--log", log_path],
+             "--reset-rate", str(reset), "--apis", "0", "--log", log_path],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
         line = self.proc.stdout.readline().decode().strip()
         assert line == f"listening=127.0.0.1:{listen_port}", (line, self.proc.stderr.read(2000))
