@@ -332,6 +332,12 @@ def test_idempotent_librdkafka_through_fault_proxy_exactly_once_in_order(broker,
 
 
 @pytest.mark.sluice_only
+# 1 MiB segments: partitions roll several times, so restarts load producer snapshots and replay
+# only the log after them.
+@pytest.mark.broker_config({"log.segment.bytes": "1048576"})
 def test_idempotent_librdkafka_survives_two_sigkills(broker, topic_name, tmp_path):
     summary = run_idempotent_load(broker, topic_name, tmp_path, seed=11, kills_at=(0.3, 0.65))
     assert len(summary["kills_at_s"]) == 2, summary
+    snapshots = [f for p in range(PARTITIONS)
+                 for f in os.listdir(os.path.join(broker.data_dir, f"{topic_name}-{p}")) if f.endswith(".snapshot")]
+    assert len(snapshots) >= PARTITIONS, f"expected producer snapshots at segment rolls, found {snapshots}"
