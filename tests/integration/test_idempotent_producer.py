@@ -4,7 +4,9 @@ connections and broker crashes, plus the broker's sequence/epoch rules on crafte
 The load tests send SLUICE_IDEMPOTENT_RECORDS (default 1,000,000) records with librdkafka
 (confluent-kafka) enable.idempotence=true, acks=all, max.in.flight=5 to a 6-partition topic
 through tests/tools/fault_proxy.py, which drops Produce responses and resets connections (instead
-of delivering a Produce response) at seeded random. Record values are "<partition>:<sequence>", the producer's own
+of delivering a Produce response) at seeded random. A dropped response stalls its connection
+(--stall-after-drop: no later response arrives on it, as with a real TCP connection whose peer
+went dark) until librdkafka's request timeout closes it and the batches are retried. Record values are "<partition>:<sequence>", the producer's own
 per-partition counter, so the consumed log must hold, per partition, exactly 0..n-1 in order.
 """
 
@@ -173,13 +175,19 @@ def test_sequence_rules_on_crafted_produce_requests(broker, topic_name):
 class ProxyProcess:
     def __init__(self, upstream_port, listen_port, seed, drop, reset, log_path):
         self.log_path = log_path
+        self.stderr_path = log_path + ".stderr"
+        self._stderr = open(self.stderr_path, "wb")  # a file, never a pipe nobody drains
         self.proc = subprocess.Popen(
             [sys.executable, os.path.join(TOOLS, "fault_proxy.py"), "--upstream", f"127.0.0.1:{upstream_port}",
              "--listen", f"127.0.0.1:{listen_port}", "--seed", str(seed), "--drop-response-rate", str(drop),
-             "--reset-rate", str(reset), "--apis", "0", "--log", log_path],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+             "--reset-rate", str(reset), "--apis", "0", "--log", log_path, "--stall-after-drop"],
+            stdout=subprocess.PIPE, stderr=self._stderr, start_new_session=True)
         line = self.proc.stdout.readline().decode().strip()
-        assert line == f"listening=127.0.0.1:{listen_port}", (line, self.proc.stderr.read(2000))
+        assert line == f"listening=127.0.0.1:{listen_port}", (line, self.stderr_tail())
+
+    def stderr_tail(self):
+        with open(self.stderr_path, "rb") as f:
+            return f.read()[-3000:].decode(errors="replace")
 
     def faults(self):
         if not os.path.exists(self.log_path):
@@ -195,6 +203,7 @@ class ProxyProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        self._stderr.close()
 
 
 def _consume_values(bootstrap, topic, ends):
@@ -256,8 +265,9 @@ def run_idempotent_load(broker, topic, tmp_path, seed, kills_at=()):
             "bootstrap.servers": f"127.0.0.1:{proxy_port}",
             "enable.idempotence": True, "acks": "all", "max.in.flight.requests.per.connection": 5,
             "linger.ms": 5, "batch.num.messages": 2000, "queue.buffering.max.messages": 300000,
-            # A dropped response costs request.timeout.ms before librdkafka retries.
-            "request.timeout.ms": 1500, "message.timeout.ms": 0, "retry.backoff.ms": 20,
+            # A stalled connection costs socket.timeout.ms (librdkafka's client-side timeout for
+            # ProduceRequests when message.timeout.ms is infinite) before librdkafka reconnects.
+            "socket.timeout.ms": 2000, "message.timeout.ms": 0, "retry.backoff.ms": 20,
             "reconnect.backoff.ms": 20, "reconnect.backoff.max.ms": 200, "error_cb": on_error,
         })
         start = time.monotonic()
@@ -308,7 +318,7 @@ def run_idempotent_load(broker, topic, tmp_path, seed, kills_at=()):
     total = sum(len(v) for v in values.values())
     duplicates = total - len({v for vs in values.values() for v in vs})
     summary = {"records": RECORDS, "consumed": total, "duplicates": duplicates, "high_watermarks": ends,
-               "faults": {a: sum(1 for f in faults if f["action"] == a) for a in ("drop", "reset")},
+               "faults": {a: sum(1 for f in faults if f["action"] == a) for a in ("drop", "reset", "stall")},
                "kills_at_s": kill_times, "produce_s": round(produce_s, 1),
                "total_s": round(time.monotonic() - start, 1)}
     print(f"idempotent load: {summary}")
