@@ -16,6 +16,7 @@
 #include "base/logging.h"
 #include "cluster/controller.h"
 #include "cluster/embedded_store.h"
+#include "coordinator/txn/producer_id_manager.h"
 #include "net/listener.h"
 #include "net/shard_group.h"
 #include "server/dispatcher.h"
@@ -194,6 +195,8 @@ int run_broker(const server::broker_config& config) {
   lm_cfg.default_config = *topic_defaults;
   lm_cfg.retention_check_interval_ms = config.get_int("log.retention.check.interval.ms");
   lm_cfg.flush_scheduler_interval_ms = config.get_int("log.flush.scheduler.interval.ms");
+  lm_cfg.producer_id_expiration_ms = config.get_int("producer.id.expiration.ms");
+  lm_cfg.producer_id_expiration_check_interval_ms = config.get_int("producer.id.expiration.check.interval.ms");
   lm_cfg.flush_offset_checkpoint_interval_ms = config.get_int("log.flush.offset.checkpoint.interval.ms");
   lm_cfg.flush_start_offset_checkpoint_interval_ms = config.get_int("log.flush.start.offset.checkpoint.interval.ms");
   // Partitions found on disk get their topic's overrides from the metadata store.
@@ -215,12 +218,14 @@ int run_broker(const server::broker_config& config) {
     if (!r) log->warn("ignoring stored dynamic broker config: {}", error);
   }
   partitions->apply_blocking(controller->image());
+  coordinator::producer_id_manager producer_ids(**store, broker_id);
 
   // Declared after `shards`' loops are created and destroyed before them (its timers live there).
   auto groups = std::make_unique<server::group_coordinator>(shards, *partitions, broker_id,
                                                              server::group_config_from(config), system_clock::instance());
   services = std::make_unique<server::broker_services>(server::broker_services{
-      shards, *controller, *partitions, config_holder, config, settings, system_clock::instance(), groups.get()});
+      shards, *controller, *partitions, config_holder, config, settings, system_clock::instance(), producer_ids,
+      groups.get()});
   dispatch = std::make_unique<server::dispatcher>(*services);
   forward.target = dispatch.get();
 

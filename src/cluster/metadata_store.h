@@ -13,7 +13,8 @@
 //   /config/brokers/<id>                        dynamic broker configs
 //   /controller                                 {"brokerid":1,...} (ephemeral)
 //   /controller_epoch                           "<epoch>"
-//   /latest_producer_id_block                   producer id allocation
+//   /latest_producer_id_block                   {"version":1,"broker":1,"block_start":"0","block_end":"999"}
+//                                               (coordinator/txn/producer_id_manager.h)
 // Thread contract: implementations are thread-safe; calls may block briefly (control path only,
 // never the produce/fetch data path).
 //

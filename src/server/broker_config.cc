@@ -47,6 +47,8 @@ std::vector<config_definition> make_definitions() {
       {"offsets.topic.replication.factor", T::int32, "3", "Replication factor of __consumer_offsets (capped by cluster size)", 1, 32767},
       {"offsets.topic.segment.bytes", T::int32, "104857600", "segment.bytes of __consumer_offsets", 1, i32max},
       {"offsets.retention.minutes", T::int32, "10080", "Committed offsets of empty groups expire after this long", 1, i32max},
+      {"producer.id.expiration.ms", T::int32, "86400000", "Forget an idempotent producer this long after its last batch timestamp", 1, i32max},
+      {"producer.id.expiration.check.interval.ms", T::int32, "600000", "How often expired producer ids are removed", 1, i32max},
       {"transaction.state.log.num.partitions", T::int32, "50", "Partitions of __transaction_state", 1, i32max},
       {"transaction.state.log.replication.factor", T::int32, "3", "Replication factor of __transaction_state", 1, 32767},
       {"transaction.state.log.min.isr", T::int32, "2", "min.insync.replicas of __transaction_state", 1, i32max},

@@ -24,12 +24,16 @@ protocol::error_code validate_produce_batch(std::span<const uint8_t> records, co
   }
   model::batch_view b(records);
   if (b.is_control()) return E::invalid_record;
-  if (b.producer_id() >= 0 || b.is_transactional()) {
-    // Idempotent and transactional producers need producer state, which this broker does not
-    // keep yet (and it does not advertise InitProducerId); refuse rather than silently lose the
-    // exactly-once guarantee.
-    return E::unknown_producer_id;
+  if (b.is_transactional()) {
+    // Transactions need the transaction coordinator (not there yet; InitProducerId refuses
+    // transactional ids, so no client gets here legitimately): refuse rather than write batches
+    // no commit or abort marker will ever close.
+    return E::invalid_txn_state;
   }
+  // Idempotent batches: the sequence rules are checked with the append, on the owner shard
+  // (storage/producer_state.h). A producer id without a sequence is malformed (Kafka's
+  // LogValidator).
+  if (b.producer_id() >= 0 && b.base_sequence() < 0) return E::invalid_record;
   auto codec = static_cast<int>(b.codec());
   if (codec > static_cast<int>(model::compression::zstd)) return E::corrupt_message;
   if (b.codec() == model::compression::zstd && produce_version < 7) return E::unsupported_compression_type;

@@ -1,8 +1,10 @@
 #pragma once
 // Validation of one produced record batch (Produce v3+): exactly one RecordBatch v2, within
-// max.message.bytes, CRC-32C intact, records well framed, no control batch, a supported codec,
+// max.message.bytes, CRC-32C intact, records well framed, no control batch, not transactional
+// (no transaction coordinator yet), a sequence when it has a producer id, a supported codec,
 // timestamps within message.timestamp.difference.max.ms. Pure function: no I/O, no allocation
-// for uncompressed batches.
+// for uncompressed batches. Producer id/epoch/sequence rules need the partition's producer
+// state and are applied by storage::log::append.
 #include <cstdint>
 #include <optional>
 #include <span>

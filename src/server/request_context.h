@@ -8,6 +8,7 @@
 
 #include "base/clock.h"
 #include "cluster/controller.h"
+#include "coordinator/txn/producer_id_manager.h"
 #include "net/connection.h"
 #include "net/shard_group.h"
 #include "protocol/error_code.h"
@@ -52,7 +53,8 @@ struct broker_services {
   const broker_config& static_config;  // server.properties + --set only, as started
   const data_path_settings& settings;
   sluice::clock& clock;
-  group_coordinator* groups = nullptr;  // consumer groups (server/group_coordinator.h)
+  coordinator::producer_id_manager& producer_ids;  // InitProducerId
+  group_coordinator* groups = nullptr;             // consumer groups (server/group_coordinator.h)
 };
 
 struct request_context {

@@ -21,6 +21,10 @@ class storage_category_impl final : public std::error_category {
       case errc::unknown_config: return "unknown config name";
       case errc::corrupt_checkpoint: return "corrupt checkpoint file";
       case errc::invalid_argument: return "invalid argument";
+      case errc::out_of_order_sequence: return "out of order sequence number";
+      case errc::invalid_producer_epoch: return "producer epoch older than the current one";
+      case errc::unknown_producer_id: return "unknown producer id";
+      case errc::corrupt_snapshot: return "corrupt producer snapshot";
     }
     return "unknown storage error";
   }

@@ -18,6 +18,11 @@ enum class errc {
   unknown_config = 9,        // a config name that is not a topic config
   corrupt_checkpoint = 10,   // a checkpoint file does not parse
   invalid_argument = 11,     // caller error that is not an invariant (e.g. bad topic name)
+  // Idempotent producer rules (producer_state.h); the server maps them to Kafka's codes.
+  out_of_order_sequence = 12,   // sequence gap, or a new epoch not starting at sequence 0
+  invalid_producer_epoch = 13,  // batch epoch older than the producer's current epoch
+  unknown_producer_id = 14,     // no state for the producer and its sequence is not 0
+  corrupt_snapshot = 15,        // a producer snapshot file fails its checks
 };
 
 const std::error_category& storage_category();

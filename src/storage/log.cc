@@ -82,8 +82,10 @@ log::log(const log_options& o)
       _tp(o.tp),
       _cfg(o.config),
       _opts(o),
-      _epochs(*o.fs, o.dir + "/" + leader_epoch_checkpoint_name) {
+      _epochs(*o.fs, o.dir + "/" + leader_epoch_checkpoint_name),
+      _producers(*o.fs, o.dir, o.producer_id_expiration_ms) {
   int64_t now = _clock.monotonic_ms();
+  _next_producer_expiry_check_mono_ms = now + o.producer_id_expiration_check_interval_ms;
   _last_flush_mono_ms = now;
   _next_flush_check_mono_ms = now;
   _next_retention_check_mono_ms = now + o.retention_check_interval_ms;
@@ -222,9 +224,41 @@ result<void> log::load() {
   if (epochs_changed && _epochs.entries() != epochs_before)
     if (auto r = _epochs.flush(); !r) return r;
   recompute_size();
+  if (auto r = load_producer_state(); !r) return r;
   if (!_recovery.recovered_segments.empty())
     logger().info("{}: recovered {} segment(s), {} bytes scanned, {} bytes cut; log end offset {}", _tp,
                   _recovery.recovered_segments.size(), _recovery.bytes_scanned, _recovery.bytes_truncated, leo);
+  return ok();
+}
+
+namespace {
+// Feeds replayed batches into producer state.
+struct producer_replay final : batch_observer {
+  explicit producer_replay(producer_state_manager& m) : m(m) {}
+  void on_append(const model::batch_view& v) override { m.apply(v); }
+  void on_truncate(int64_t) override {}
+  void on_log_start_offset(int64_t) override {}
+  producer_state_manager& m;
+};
+}  // namespace
+
+result<void> log::load_producer_state() {
+  const int64_t leo = _leo;
+  _producers.delete_snapshots_above(leo);
+  auto loaded = _producers.load_latest_snapshot(leo, now_ms());
+  if (!loaded) return loaded.error();
+  const int64_t first_base = _segments.begin()->first;
+  int64_t from = loaded->value_or(first_base);
+  // Snapshots of segments already gone (an interrupted delete) are of no further use.
+  _producers.delete_snapshots_below(std::min(from, first_base));
+  from = std::max(from, first_base);
+  if (from < leo) {
+    producer_replay feed(_producers);
+    if (auto r = replay(from, feed); !r) return r;
+  }
+  if (!_producers.producers().empty() || loaded->has_value())
+    logger().debug("{}: producer state for {} producer(s) from snapshot {} + log [{}, {})", _tp, _producers.size(),
+                   loaded->value_or(-1), from, leo);
   return ok();
 }
 
@@ -251,7 +285,10 @@ void log::set_config(const log_config& c) {
   if (jitter_changed) draw_roll_jitter();
 }
 
-void log::set_dir(std::string dir) { _dir = std::move(dir); }
+void log::set_dir(std::string dir) {
+  _dir = std::move(dir);
+  _producers.set_dir(_dir);
+}
 
 int64_t log::set_high_watermark(int64_t hw) {
   int64_t v = clamp64(hw, _log_start, _leo);
@@ -283,6 +320,10 @@ result<void> log::roll(int64_t new_base) {
   _segments.emplace(new_base, std::move(*s));
   _dir_dirty = true;
   draw_roll_jitter();
+  // Producer state as of the new segment's base: a restart replays only the log after it.
+  // Losing it costs replay time, not correctness, so a failure is only logged.
+  if (auto r = _producers.take_snapshot(new_base); !r)
+    logger().warn("{}: cannot write producer snapshot at {}: {}", _tp, new_base, r.error().message());
   _roll_flush_upto = std::max(_roll_flush_upto, new_base);
   logger().debug("{}: rolled new segment at {}", _tp, new_base);
   return ok();
@@ -312,6 +353,7 @@ result<append_result> log::append(std::span<uint8_t> bytes, int32_t leader_epoch
   // Frame and stamp every batch first; nothing touches the disk until all are accepted.
   size_t pos = 0;
   _metas.clear();
+  _producer_batches.clear();
   while (pos < bytes.size()) {
     auto size = model::peek_batch_size(bytes.subspan(pos), bytes.size() - pos);
     if (!size || *size < L::header_size) return errc::corrupt_batch;
@@ -319,6 +361,15 @@ result<append_result> log::append(std::span<uint8_t> bytes, int32_t leader_epoch
     auto b = bytes.subspan(pos, *size);
     int32_t delta = load_be<int32_t>(b.data() + L::last_offset_delta);
     if (delta < 0) return errc::corrupt_batch;
+    if (opts.check_producer_state) {
+      model::batch_view v(b);
+      if (v.producer_id() != no_producer_id && !v.is_control()) {
+        auto info = producer_batch_info::of(v);
+        info.first_offset = offset;
+        info.last_offset = offset + delta;
+        _producer_batches.push_back(info);
+      }
+    }
     model::set_base_offset(b, offset);
     model::set_partition_leader_epoch(b, leader_epoch);
     if (append_time) model::set_log_append_time(b, now);
@@ -328,6 +379,20 @@ result<append_result> log::append(std::span<uint8_t> bytes, int32_t leader_epoch
     pos += *size;
   }
   if (_metas.empty()) return errc::corrupt_batch;
+  if (!_producer_batches.empty()) {
+    auto checked = _producers.check_client_batches(_producer_batches);
+    if (!checked) return checked.error();
+    if (*checked) {
+      const producer_batch& dup = **checked;
+      append_result res;
+      res.duplicate = true;
+      res.base_offset = dup.first_offset;
+      res.last_offset = dup.last_offset;
+      res.max_timestamp = dup.max_timestamp;
+      res.log_start_offset = _log_start;
+      return res;
+    }
+  }
   auto r = append_framed(bytes, leader_epoch);
   if (r && append_time) r->log_append_time_ms = now;
   return r;
@@ -383,6 +448,7 @@ result<append_result> log::append_framed(std::span<const uint8_t> bytes, int32_t
     if (e >= 0 && e != _epochs.latest_epoch())
       if (auto r = _epochs.assign(e, m.base_offset); !r)
         logger().warn("{}: cannot persist leader epoch {}: {}", _tp, e, r.error().message());
+    _producers.apply(v);
     if (_observer) _observer->on_append(v);
     pos += m.size;
   }
@@ -497,6 +563,7 @@ result<void> log::remove_segment(int64_t base, bool async) {
   SLUICE_ASSERT(it != _segments.end(), "no segment {}", base);
   std::unique_ptr<segment> s = std::move(it->second);
   _segments.erase(it);
+  _producers.delete_snapshot(base);  // the state before this segment goes with it
   if (auto r = s->rename_for_delete(); !r) return r;
   _dir_dirty = true;
   std::vector<std::string> paths;
@@ -549,6 +616,11 @@ result<void> log::truncate_to(int64_t offset) {
   if (_roll_flush_upto > leo) _roll_flush_upto = -1;
   if (auto r = _epochs.truncate_from_end(leo); !r) return r;
   recompute_size();
+  // Producer state as it was at the new end: from the newest snapshot at or below it.
+  if (auto r = load_producer_state(); !r) {
+    _failed = true;
+    return r;
+  }
   if (_observer) _observer->on_truncate(leo);
   return ok();
 }
@@ -573,6 +645,8 @@ result<void> log::truncate_fully_and_start_at(int64_t offset) {
   _roll_flush_upto = -1;
   if (auto r = _epochs.clear(); !r) return r;
   recompute_size();
+  _producers.delete_snapshots_above(-1);
+  _producers.clear();
   if (_observer) {
     _observer->on_truncate(offset);
     _observer->on_log_start_offset(offset);
@@ -703,6 +777,11 @@ result<void> log::run_periodic() {
     _next_flush_check_mono_ms =
         _opts.flush_scheduler_interval_ms == long_max ? now : now + _opts.flush_scheduler_interval_ms;
   }
+  if (now >= _next_producer_expiry_check_mono_ms) {
+    _next_producer_expiry_check_mono_ms = now + _opts.producer_id_expiration_check_interval_ms;
+    if (size_t n = _producers.remove_expired(now_ms()); n > 0)
+      logger().info("{}: {} producer id(s) expired (producer.id.expiration.ms)", _tp, n);
+  }
   if (now >= _next_retention_check_mono_ms) {
     _next_retention_check_mono_ms = now + _opts.retention_check_interval_ms;
     if (auto r = enforce_retention(); !r) return r;
@@ -724,6 +803,8 @@ result<void> log::close() {
   segment& s = active();
   if (auto r = s.on_become_inactive(); !r) return r;
   if (auto r = s.flush(true); !r) return r;
+  // Producer state at the end: the next start loads it and replays nothing.
+  if (auto r = _producers.take_snapshot(_leo); !r) return r;
   _failed = true;  // closed: every later mutation fails with log_failed
   for (auto& d : _pending_deletes)
     for (auto& p : d.paths) (void)_fs.unlink(p);

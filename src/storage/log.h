@@ -40,6 +40,7 @@
 #include "storage/file_system.h"
 #include "storage/leader_epoch_cache.h"
 #include "storage/log_config.h"
+#include "storage/producer_state.h"
 #include "storage/segment.h"
 
 namespace sluice::storage {
@@ -80,11 +81,16 @@ struct log_options {
   bool clean_shutdown = false;          // the log dir had .kafka_cleanshutdown: skip recovery
   int64_t retention_check_interval_ms = 300'000;   // log.retention.check.interval.ms
   int64_t flush_scheduler_interval_ms = long_max;  // log.flush.scheduler.interval.ms
+  int64_t producer_id_expiration_ms = 86'400'000;  // producer.id.expiration.ms
+  int64_t producer_id_expiration_check_interval_ms = 600'000;  // producer.id.expiration.check.interval.ms
 };
 
 struct append_options {
   // LogAppendTime to stamp when message.timestamp.type=LogAppendTime (default: clock's wall time).
   std::optional<int64_t> now_ms;
+  // Apply the idempotent-producer rules (producer_state.h) to batches with a producer id: a
+  // client append. Off for writers that are the source of truth themselves.
+  bool check_producer_state = true;
 };
 
 struct append_result {
@@ -97,6 +103,9 @@ struct append_result {
   uint64_t bytes = 0;
   bool rolled = false;
   bool flushed = false;
+  // The batch repeats one already in the log (same producer, epoch and sequences): nothing was
+  // appended; base/last offset and max_timestamp are the original batch's.
+  bool duplicate = false;
 };
 
 struct read_result {
@@ -137,8 +146,11 @@ class log {
   // max.message.bytes). Assigns offsets from LEO and the partition leader epoch by rewriting
   // the headers in place, stamps LogAppendTime when configured (rewriting the CRC), rolls first
   // if needed, writes with one pwrite(2), indexes, and applies flush.messages.
+  // Producer state is checked and updated in the same call (nothing can interleave on the log's
+  // thread): a duplicate returns the original offsets with `duplicate` set.
   // Errors: message_too_large (a batch above max.message.bytes or the set above segment.bytes),
-  // corrupt_batch (framing), OS errors such as ENOSPC (nothing appended, log still usable),
+  // corrupt_batch (framing), out_of_order_sequence / invalid_producer_epoch /
+  // unknown_producer_id (producer rules, nothing appended), OS errors such as ENOSPC (nothing appended, log still usable),
   // log_failed (the log could not restore its state; reopen it).
   result<append_result> append(std::span<uint8_t> bytes, int32_t leader_epoch, const append_options& opts = {});
   // Follower append: batches keep their offsets and epochs; the first base offset must be >= LEO
@@ -194,6 +206,10 @@ class log {
   leader_epoch_cache& leader_epochs() { return _epochs; }
   const leader_epoch_cache& leader_epochs() const { return _epochs; }
   void set_batch_observer(batch_observer* o) { _observer = o; }
+  // Idempotent-producer state of this partition (kept in step with appends, truncation and
+  // recovery; snapshots at roll and close).
+  producer_state_manager& producer_state() { return _producers; }
+  const producer_state_manager& producer_state() const { return _producers; }
   // Calls o.on_append for every batch whose last offset >= from_offset, in order.
   result<void> replay(int64_t from_offset, batch_observer& o);
 
@@ -213,6 +229,8 @@ class log {
  private:
   explicit log(const log_options& o);
   result<void> load();
+  // Rebuilds producer state for [.., LEO]: newest snapshot <= LEO, then the log after it.
+  result<void> load_producer_state();
   segment& active() { return *_segments.rbegin()->second; }
   int64_t next_base_after(int64_t base) const;
   result<void> roll(int64_t new_base);
@@ -237,6 +255,8 @@ class log {
   log_options _opts;
   std::map<int64_t, std::unique_ptr<segment>> _segments;
   leader_epoch_cache _epochs;
+  producer_state_manager _producers;
+  std::vector<producer_batch_info> _producer_batches;  // scratch for append, reused
   batch_observer* _observer = nullptr;
   compressed_timestamp_resolver _resolver;
   recovery_stats _recovery;
@@ -256,6 +276,7 @@ class log {
   int64_t _last_flush_mono_ms;
   int64_t _next_flush_check_mono_ms;
   int64_t _next_retention_check_mono_ms;
+  int64_t _next_producer_expiry_check_mono_ms;
   int64_t _roll_jitter_ms = 0;
   struct pending_delete {
     int64_t due_mono_ms;

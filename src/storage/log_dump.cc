@@ -16,6 +16,7 @@
 #include "storage/file_system.h"
 #include "storage/index_file.h"
 #include "storage/leader_epoch_cache.h"
+#include "storage/producer_state.h"
 #include "storage/segment.h"
 
 namespace sluice::storage {
@@ -63,6 +64,7 @@ class dumper {
   void dump_time_index(const std::string& path, const log_scan* scan);
   void dump_epochs(const std::string& path, std::optional<int64_t> log_end);
   void dump_offset_checkpoint(const std::string& path);
+  void dump_producer_snapshot(const std::string& path);
   void dump_dir(const std::string& path);
   void dump_any(const std::string& path);
   dump_summary summary() const { return _s; }
@@ -281,6 +283,24 @@ void dumper::dump_epochs(const std::string& path, std::optional<int64_t> log_end
   }
 }
 
+void dumper::dump_producer_snapshot(const std::string& path) {
+  ++_s.files;
+  line("Dumping {}", path);
+  std::string err;
+  auto b = slurp(path, err);
+  if (!err.empty()) return problem(path, "cannot read: {}", err);
+  auto producers = producer_state_manager::decode_snapshot(b);
+  if (!producers) return problem(path, "not a valid producer snapshot: {}", producers.error().message());
+  std::vector<const producer_entry*> sorted;
+  for (auto& [id, e] : *producers) sorted.push_back(&e);
+  std::sort(sorted.begin(), sorted.end(), [](auto* x, auto* y) { return x->producer_id < y->producer_id; });
+  for (auto* e : sorted)
+    for (auto& bt : e->batches)
+      line("producerId: {} producerEpoch: {} firstSequence: {} lastSequence: {} firstOffset: {} lastOffset: {} "
+           "timestamp: {}",
+           e->producer_id, e->epoch, bt.first_seq, bt.last_seq, bt.first_offset, bt.last_offset, bt.max_timestamp);
+}
+
 void dumper::dump_offset_checkpoint(const std::string& path) {
   ++_s.files;
   line("Dumping {}", path);
@@ -323,6 +343,9 @@ void dumper::dump_dir(const std::string& path) {
       dump_offset_checkpoint(p);
     else if (parse_segment_file_name(n, segment::index_suffix) || parse_segment_file_name(n, segment::time_index_suffix)) {
       if (!fs::exists(path + "/" + n.substr(0, 20) + ".log")) problem(p, "index without a .log file");
+    } else if (auto off = parse_segment_file_name(n, producer_snapshot_suffix)) {
+      dump_producer_snapshot(p);
+      if (*off > log_end) problem(p, "snapshot offset {} beyond the log end offset {}", *off, log_end);
     } else
       line("(skipping {})", n);
   }
@@ -347,8 +370,10 @@ void dumper::dump_any(const std::string& path) {
   } else if (n == recovery_point_checkpoint_name || n == log_start_offset_checkpoint_name ||
              n == replication_offset_checkpoint_name) {
     dump_offset_checkpoint(path);
+  } else if (n.ends_with(producer_snapshot_suffix)) {
+    dump_producer_snapshot(path);
   } else {
-    problem(path, "unknown file type (expected .log, .index, .timeindex, a checkpoint file or a directory)");
+    problem(path, "unknown file type (expected .log, .index, .timeindex, .snapshot, a checkpoint file or a directory)");
   }
 }
 

@@ -35,6 +35,8 @@ log_options log_manager::options_for(const std::string& dir, const model::topic_
   o.config = cfg;
   o.retention_check_interval_ms = _cfg.retention_check_interval_ms;
   o.flush_scheduler_interval_ms = _cfg.flush_scheduler_interval_ms;
+  o.producer_id_expiration_ms = _cfg.producer_id_expiration_ms;
+  o.producer_id_expiration_check_interval_ms = _cfg.producer_id_expiration_check_interval_ms;
   return o;
 }
 

@@ -39,6 +39,8 @@ struct log_manager_config {
   log_config default_config;                               // topic defaults (see log_config.h)
   int64_t retention_check_interval_ms = 300'000;           // log.retention.check.interval.ms
   int64_t flush_scheduler_interval_ms = long_max;          // log.flush.scheduler.interval.ms
+  int64_t producer_id_expiration_ms = 86'400'000;          // producer.id.expiration.ms
+  int64_t producer_id_expiration_check_interval_ms = 600'000;  // producer.id.expiration.check.interval.ms
   int64_t flush_offset_checkpoint_interval_ms = 60'000;    // log.flush.offset.checkpoint.interval.ms
   int64_t flush_start_offset_checkpoint_interval_ms = 60'000;  // log.flush.start.offset.checkpoint.interval.ms
   // Config of an existing partition found at startup (topic overrides); default_config if unset.

@@ -70,6 +70,7 @@ asio::awaitable<void> handle(request_context&, protocol::describe_groups_request
 asio::awaitable<void> handle(request_context&, protocol::list_groups_request&, protocol::list_groups_response&);
 asio::awaitable<void> handle(request_context&, protocol::delete_groups_request&, protocol::delete_groups_response&);
 asio::awaitable<void> handle(request_context&, protocol::offset_delete_request&, protocol::offset_delete_response&);
+asio::awaitable<void> handle(request_context&, protocol::init_producer_id_request&, protocol::init_producer_id_response&);
 
 // ApiVersions body answering an unsupported ApiVersions version (always encoded as v0).
 protocol::api_versions_response api_versions_body(int16_t error_code);

@@ -20,6 +20,9 @@ using part_resp = protocol::produce_response::partition_produce_response;
 protocol::error_code storage_error_to_kafka(std::error_code ec) {
   if (ec == make_error_code(storage::errc::message_too_large)) return E::message_too_large;
   if (ec == make_error_code(storage::errc::corrupt_batch)) return E::corrupt_message;
+  if (ec == make_error_code(storage::errc::out_of_order_sequence)) return E::out_of_order_sequence_number;
+  if (ec == make_error_code(storage::errc::invalid_producer_epoch)) return E::invalid_producer_epoch;
+  if (ec == make_error_code(storage::errc::unknown_producer_id)) return E::unknown_producer_id;
   // OS errors (ENOSPC, EIO) and a failed log: the disk is the problem, the client may retry.
   if (ec.category() == std::system_category() || ec.category() == std::generic_category() ||
       ec == make_error_code(storage::errc::log_failed))
@@ -137,10 +140,21 @@ asio::awaitable<void> handle(request_context& ctx, protocol::produce_request& re
               to_append = recompressed;
             }
             storage::append_options opts;
+            // Producer checks, append and producer-state update happen in this one call, with no
+            // suspension around it: nothing else touches this partition in between.
             auto appended = p->log().append(to_append, p->leader_epoch(), opts);
             if (!appended) {
-              log::get("server")->error("append to {} failed: {}", tp, appended.error().message());
-              r.error_code = code(storage_error_to_kafka(appended.error()));
+              auto kafka_error = storage_error_to_kafka(appended.error());
+              if (kafka_error == E::kafka_storage_error || kafka_error == E::unknown_server_error)
+                log::get("server")->error("append to {} failed: {}", tp, appended.error().message());
+              r.error_code = code(kafka_error);
+              co_return r;
+            }
+            if (appended->duplicate) {
+              // A retry of a batch already in the log: its original offset, nothing appended.
+              r.base_offset = appended->base_offset;
+              r.log_append_time_ms = -1;
+              r.log_start_offset = p->log().log_start_offset();
               co_return r;
             }
             // Single replica: the ISR is this broker, so everything appended is committed.
