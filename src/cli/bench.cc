@@ -55,6 +55,7 @@ struct bench_args {
   double rate = 0;            // total records/s; 0 = as fast as possible
   bool json_out = false;
   bool quiet = false;
+  bool to_end = false;        // consume: read what the partitions hold when the run starts
 };
 
 // Shared counters the workers update and the progress line reads.
@@ -334,6 +335,20 @@ void run_bench_consume(bench_args& a) {
   const char* name = "bench consume";
   int32_t partitions = ensure_topic(name, a);
   if (!partitions) return;
+  if (a.to_end) {
+    // Everything the partitions hold now: sum of (high watermark - log start offset).
+    std::string error;
+    rk_ptr rk = make_client(RD_KAFKA_PRODUCER, a.client, {}, error);
+    if (!rk) return report_error(name, error, exit_usage);
+    a.count = 0;
+    for (int32_t i = 0; i < partitions; ++i) {
+      int64_t low = 0, high = 0;
+      auto err = rd_kafka_query_watermark_offsets(rk.get(), a.topic.c_str(), i, &low, &high, a.client.timeout_ms);
+      if (err) return report_error(name, "offsets of partition " + std::to_string(i) + ": " + describe_error(err));
+      a.count += high - low;
+    }
+    if (a.count == 0) return report_error(name, "topic '" + a.topic + "' is empty: nothing to read");
+  }
   std::signal(SIGINT, on_interrupt);
   progress p;
   std::vector<std::string> errors(static_cast<size_t>(a.workers));
@@ -348,7 +363,7 @@ void run_bench_consume(bench_args& a) {
       threads.emplace_back([&, w] {
         std::string& error = errors[static_cast<size_t>(w)];
         rk_ptr rk = make_client(RD_KAFKA_CONSUMER, a.client,
-                                {{"enable.auto.commit", "false"}, {"auto.offset.reset", "earliest"},
+                                {{"group.id", assign_only_group_id}, {"enable.auto.commit", "false"}, {"auto.offset.reset", "earliest"},
                                  {"fetch.max.bytes", "52428800"}, {"queued.min.messages", "1000000"}},
                                 error);
         if (!rk) return;
@@ -411,7 +426,7 @@ void run_bench_e2e(bench_args& a) {
   std::signal(SIGINT, on_interrupt);
   std::string error;
   rk_ptr consumer = make_client(RD_KAFKA_CONSUMER, a.client,
-                                {{"enable.auto.commit", "false"}, {"fetch.wait.max.ms", "100"},
+                                {{"group.id", assign_only_group_id}, {"enable.auto.commit", "false"}, {"fetch.wait.max.ms", "100"},
                                  {"fetch.error.backoff.ms", "10"}},
                                 error);
   if (!consumer) return report_error(name, error, exit_usage);
@@ -521,6 +536,7 @@ void add_bench_commands(CLI::App& app) {
   consume->add_option("-C,--consumers", ca->workers, "Consumer clients, one thread each (partitions split among them)")
       ->capture_default_str()
       ->check(CLI::Range(1, 64));
+  consume->add_flag("-e,--to-end", ca->to_end, "Read every record the topic holds at the start (instead of --count)");
   consume->callback([ca] { run_bench_consume(*ca); });
 
   auto ea = std::make_shared<bench_args>();

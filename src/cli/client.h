@@ -83,6 +83,10 @@ admin_options_ptr make_admin_options(rd_kafka_t* rk, rd_kafka_admin_op_t op, con
 // "UNKNOWN_TOPIC_OR_PART (Broker: Unknown topic or partition)"; a broker message when present.
 std::string describe_error(rd_kafka_resp_err_t err, const char* message = nullptr);
 
+// The group.id of consumers that only assign partitions (librdkafka's consumer needs one even
+// then). Such a consumer never joins the group nor commits: it only names it.
+inline constexpr const char* assign_only_group_id = "sluice-cli-assign";
+
 // Splits "key=value"; false when there is no '=' or the key is empty.
 bool split_key_value(std::string_view text, std::string& key, std::string& value);
 

@@ -80,6 +80,7 @@ void run_consume(const args_t& a) {
     props.emplace_back("group.id", a.group);
     props.emplace_back("auto.offset.reset", a.from_beginning ? "earliest" : "latest");
   } else {
+    props.emplace_back("group.id", assign_only_group_id);
     props.emplace_back("enable.auto.commit", "false");
     props.emplace_back("auto.offset.reset", "earliest");
   }

@@ -66,6 +66,7 @@ void add_produce_command(CLI::App& app) {
   add_client_options(cmd, a->client);
   cmd->callback([a] {
     const char* name = "produce";
+    std::ios::sync_with_stdio(false);  // stdin is read only through std::cin
     std::vector<std::pair<std::string, std::string>> headers;
     for (auto& h : a->headers) {
       std::string k, v;
