@@ -363,22 +363,24 @@ void run_bench_consume(bench_args& a) {
       threads.emplace_back([&, w] {
         std::string& error = errors[static_cast<size_t>(w)];
         rk_ptr rk = make_client(RD_KAFKA_CONSUMER, a.client,
-                                {{"group.id", assign_only_group_id}, {"enable.auto.commit", "false"}, {"auto.offset.reset", "earliest"},
+                                {{"enable.auto.commit", "false"}, {"auto.offset.reset", "earliest"},
                                  {"fetch.max.bytes", "52428800"}, {"queued.min.messages", "1000000"}},
                                 error);
         if (!rk) return;
-        rd_kafka_poll_set_consumer(rk.get());
-        std::unique_ptr<rd_kafka_topic_partition_list_t, void (*)(rd_kafka_topic_partition_list_t*)> list(
-            rd_kafka_topic_partition_list_new(partitions), rd_kafka_topic_partition_list_destroy);
+        partition_reader reader(rk.get(), a.topic);
+        bool any = false;
         for (int32_t i = w; i < partitions; i += a.workers) {
-          rd_kafka_topic_partition_list_add(list.get(), a.topic.c_str(), i)->offset = RD_KAFKA_OFFSET_BEGINNING;
+          if (auto err = reader.start(i, RD_KAFKA_OFFSET_BEGINNING)) {
+            error = "start reading partition " + std::to_string(i) + ": " + describe_error(err);
+            return;
+          }
+          any = true;
         }
-        if (list->cnt == 0) return;
-        rd_kafka_assign(rk.get(), list.get());
+        if (!any) return;
         auto idle_since = steady::now();
         while (!g_stop && p.records.load() < a.count) {
           if (deadline_ns && now_ns() > deadline_ns) break;
-          rd_kafka_message_t* m = rd_kafka_consumer_poll(rk.get(), 100);
+          rd_kafka_message_t* m = reader.poll(100);
           if (!m) {
             if (steady::now() - idle_since > std::chrono::milliseconds(a.client.timeout_ms)) {
               if (p.records.load() < a.count) {
@@ -402,7 +404,6 @@ void run_bench_consume(bench_args& a) {
           }
           rd_kafka_message_destroy(m);
         }
-        rd_kafka_consumer_close(rk.get());
       });
     }
     for (auto& t : threads) t.join();
@@ -426,22 +427,19 @@ void run_bench_e2e(bench_args& a) {
   std::signal(SIGINT, on_interrupt);
   std::string error;
   rk_ptr consumer = make_client(RD_KAFKA_CONSUMER, a.client,
-                                {{"group.id", assign_only_group_id}, {"enable.auto.commit", "false"}, {"fetch.wait.max.ms", "100"},
+                                {{"enable.auto.commit", "false"}, {"fetch.wait.max.ms", "100"},
                                  {"fetch.error.backoff.ms", "10"}},
                                 error);
   if (!consumer) return report_error(name, error, exit_usage);
-  rd_kafka_poll_set_consumer(consumer.get());
   // Start each partition at its current high watermark, queried explicitly so the first
   // records are not missed while the consumer looks up its start position.
-  std::unique_ptr<rd_kafka_topic_partition_list_t, void (*)(rd_kafka_topic_partition_list_t*)> list(
-      rd_kafka_topic_partition_list_new(partitions), rd_kafka_topic_partition_list_destroy);
+  partition_reader reader(consumer.get(), a.topic);
   for (int32_t i = 0; i < partitions; ++i) {
     int64_t low = 0, high = 0;
     auto err = rd_kafka_query_watermark_offsets(consumer.get(), a.topic.c_str(), i, &low, &high, a.client.timeout_ms);
     if (err) return report_error(name, "offsets of partition " + std::to_string(i) + ": " + describe_error(err));
-    rd_kafka_topic_partition_list_add(list.get(), a.topic.c_str(), i)->offset = high;
+    if ((err = reader.start(i, high))) return report_error(name, "start reading partition " + std::to_string(i) + ": " + describe_error(err));
   }
-  rd_kafka_assign(consumer.get(), list.get());
   progress sent;
   progress received;
   histogram produce_latency;
@@ -488,7 +486,7 @@ void run_bench_e2e(bench_args& a) {
     auto idle_since = steady::now();
     while (!g_stop) {
       if (producer_done && received.records.load() >= sent.records.load()) break;
-      rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer.get(), 50);
+      rd_kafka_message_t* m = reader.poll(50);
       if (!m) {
         if (producer_done && steady::now() - idle_since > std::chrono::milliseconds(a.client.timeout_ms)) break;
         continue;
@@ -507,7 +505,6 @@ void run_bench_e2e(bench_args& a) {
   }
   producer.join();
   double elapsed = std::chrono::duration<double>(steady::now() - start).count();
-  rd_kafka_consumer_close(consumer.get());
   if (!producer_error.empty()) return report_error(name, producer_error);
   print_report("e2e", a, received.records.load(), sent.errors.load() + received.errors.load(), elapsed, &e2e_latency,
                partitions);

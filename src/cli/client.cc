@@ -135,6 +135,23 @@ std::string describe_error(rd_kafka_resp_err_t err, const char* message) {
   return out;
 }
 
+partition_reader::partition_reader(rd_kafka_t* rk, const std::string& topic)
+    : _rkt(rd_kafka_topic_new(rk, topic.c_str(), nullptr)), _queue(rd_kafka_queue_new(rk)) {}
+
+partition_reader::~partition_reader() {
+  for (int32_t p : _started) rd_kafka_consume_stop(_rkt, p);
+  rd_kafka_queue_destroy(_queue);
+  rd_kafka_topic_destroy(_rkt);
+}
+
+rd_kafka_resp_err_t partition_reader::start(int32_t partition, int64_t offset) {
+  if (rd_kafka_consume_start_queue(_rkt, partition, offset, _queue) != 0) return rd_kafka_last_error();
+  _started.push_back(partition);
+  return RD_KAFKA_RESP_ERR_NO_ERROR;
+}
+
+rd_kafka_message_t* partition_reader::poll(int timeout_ms) { return rd_kafka_consume_queue(_queue, timeout_ms); }
+
 bool split_key_value(std::string_view text, std::string& key, std::string& value) {
   auto eq = text.find('=');
   if (eq == std::string_view::npos || eq == 0) return false;

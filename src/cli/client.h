@@ -83,9 +83,26 @@ admin_options_ptr make_admin_options(rd_kafka_t* rk, rd_kafka_admin_op_t op, con
 // "UNKNOWN_TOPIC_OR_PART (Broker: Unknown topic or partition)"; a broker message when present.
 std::string describe_error(rd_kafka_resp_err_t err, const char* message = nullptr);
 
-// The group.id of consumers that only assign partitions (librdkafka's consumer needs one even
-// then). Such a consumer never joins the group nor commits: it only names it.
-inline constexpr const char* assign_only_group_id = "sluice-cli-assign";
+// Reads chosen partitions from chosen offsets without a consumer group, through librdkafka's
+// simple consumer API (what kcat -C does): no group.id, so no FindCoordinator, no
+// __consumer_offsets and nothing committed. `rk` is a consumer handle that outlives the reader;
+// one thread uses the reader.
+class partition_reader {
+ public:
+  partition_reader(rd_kafka_t* rk, const std::string& topic);
+  ~partition_reader();
+  partition_reader(const partition_reader&) = delete;
+  partition_reader& operator=(const partition_reader&) = delete;
+  // offset: an absolute offset or RD_KAFKA_OFFSET_BEGINNING / RD_KAFKA_OFFSET_END.
+  rd_kafka_resp_err_t start(int32_t partition, int64_t offset);
+  // The next message or event (nullptr after timeout_ms); the caller destroys it.
+  rd_kafka_message_t* poll(int timeout_ms);
+
+ private:
+  rd_kafka_topic_t* _rkt;
+  rd_kafka_queue_t* _queue;
+  std::vector<int32_t> _started;
+};
 
 // Splits "key=value"; false when there is no '=' or the key is empty.
 bool split_key_value(std::string_view text, std::string& key, std::string& value);

@@ -80,7 +80,6 @@ void run_consume(const args_t& a) {
     props.emplace_back("group.id", a.group);
     props.emplace_back("auto.offset.reset", a.from_beginning ? "earliest" : "latest");
   } else {
-    props.emplace_back("group.id", assign_only_group_id);
     props.emplace_back("enable.auto.commit", "false");
     props.emplace_back("auto.offset.reset", "earliest");
   }
@@ -90,7 +89,6 @@ void run_consume(const args_t& a) {
   if (!md) return report_error(name, error);
   const rd_kafka_metadata_topic_t* tp = find_topic(md.get(), a.topic);
   if (!tp) return report_error(name, "unknown topic '" + a.topic + "'");
-  rd_kafka_poll_set_consumer(rk.get());
 
   std::vector<int32_t> partitions = a.partitions;
   if (partitions.empty()) {
@@ -103,7 +101,9 @@ void run_consume(const args_t& a) {
     }
   }
 
+  std::unique_ptr<partition_reader> reader;
   if (group_mode) {
+    rd_kafka_poll_set_consumer(rk.get());
     partition_list_ptr sub(rd_kafka_topic_partition_list_new(1));
     rd_kafka_topic_partition_list_add(sub.get(), a.topic.c_str(), RD_KAFKA_PARTITION_UA);
     rd_kafka_resp_err_t err = rd_kafka_subscribe(rk.get(), sub.get());
@@ -125,8 +125,11 @@ void run_consume(const args_t& a) {
         if (e.offset < 0) e.offset = RD_KAFKA_OFFSET_END;
       }
     }
-    rd_kafka_resp_err_t err = rd_kafka_assign(rk.get(), list.get());
-    if (err) return report_error(name, "assign: " + describe_error(err));
+    reader = std::make_unique<partition_reader>(rk.get(), a.topic);
+    for (int i = 0; i < list->cnt; ++i) {
+      rd_kafka_resp_err_t err = reader->start(list->elems[i].partition, list->elems[i].offset);
+      if (err) return report_error(name, "start reading partition " + std::to_string(list->elems[i].partition) + ": " + describe_error(err));
+    }
   }
 
   std::signal(SIGINT, on_interrupt);
@@ -137,7 +140,7 @@ void run_consume(const args_t& a) {
   std::string out;
   bool failed = false;
   while (!g_interrupted && (a.count < 0 || printed < a.count)) {
-    rd_kafka_message_t* m = rd_kafka_consumer_poll(rk.get(), 100);
+    rd_kafka_message_t* m = reader ? reader->poll(100) : rd_kafka_consumer_poll(rk.get(), 100);
     if (!m) {
       std::fflush(stdout);
       if (a.idle_timeout_ms >= 0 &&
@@ -187,7 +190,8 @@ void run_consume(const args_t& a) {
     ++printed;
   }
   std::fflush(stdout);
-  rd_kafka_consumer_close(rk.get());
+  if (group_mode) rd_kafka_consumer_close(rk.get());  // commits and leaves the group
+  reader.reset();
   if (!failed && g_interrupted) std::fprintf(stderr, "sluice consume: interrupted after %lld record(s)\n", static_cast<long long>(printed));
 }
 
