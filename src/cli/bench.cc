@@ -364,6 +364,7 @@ void run_bench_consume(bench_args& a) {
         std::string& error = errors[static_cast<size_t>(w)];
         rk_ptr rk = make_client(RD_KAFKA_CONSUMER, a.client,
                                 {{"enable.auto.commit", "false"}, {"auto.offset.reset", "earliest"},
+                                 {"fetch.wait.max.ms", std::to_string(partition_reader_fetch_wait_ms)},
                                  {"fetch.max.bytes", "52428800"}, {"queued.min.messages", "1000000"}},
                                 error);
         if (!rk) return;
@@ -427,7 +428,7 @@ void run_bench_e2e(bench_args& a) {
   std::signal(SIGINT, on_interrupt);
   std::string error;
   rk_ptr consumer = make_client(RD_KAFKA_CONSUMER, a.client,
-                                {{"enable.auto.commit", "false"}, {"fetch.wait.max.ms", "100"},
+                                {{"enable.auto.commit", "false"}, {"fetch.wait.max.ms", std::to_string(partition_reader_fetch_wait_ms)},
                                  {"fetch.error.backoff.ms", "10"}},
                                 error);
   if (!consumer) return report_error(name, error, exit_usage);

@@ -82,6 +82,7 @@ void run_consume(const args_t& a) {
   } else {
     props.emplace_back("enable.auto.commit", "false");
     props.emplace_back("auto.offset.reset", "earliest");
+    props.emplace_back("fetch.wait.max.ms", std::to_string(partition_reader_fetch_wait_ms));
   }
   rk_ptr rk = make_client(RD_KAFKA_CONSUMER, a.client, props, error);
   if (!rk) return report_error(name, error, exit_usage);
