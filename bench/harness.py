@@ -193,6 +193,16 @@ def run_workload(build, kind, w, repeats, durations):
         broker.stop()
 
 
+def guarded(fn, *args):
+    """A workload that fails is reported as failed (with the reason) instead of ending the run."""
+    try:
+        return fn(*args)
+    except (RuntimeError, subprocess.SubprocessError, OSError, ValueError) as e:
+        reason = str(e).strip().splitlines()[-1][:300]
+        log(f"    FAILED: {reason}")
+        return {"failed": reason}
+
+
 def iperf3_ceiling(seconds):
     port = free_port()
     server = subprocess.Popen(["iperf3", "-s", "-B", "127.0.0.1", "-p", str(port), "-1"],
@@ -270,17 +280,18 @@ def main():
     for w in workloads:
         for kind in ("sluice", "mock"):
             log(f"== {kind}: {w['label']}")
-            results[kind][w["name"]] = run_workload(build, kind, w, repeats, durations)
-            r = results[kind][w["name"]]
-            log(f"    {r['msgs'].show()} msg/s, {r['mbs'].show('{:.1f}')} MB/s")
-    # End-to-end latency at half of each broker's own maximum 1 KiB acks=1 rate.
+            results[kind][w["name"]] = r = guarded(run_workload, build, kind, w, repeats, durations)
+            if "failed" not in r:
+                log(f"    {r['msgs'].show()} msg/s, {r['mbs'].show('{:.1f}')} MB/s")
+    # End-to-end latency at one fixed rate for both: half of the lower of the two measured
+    # 1 KiB acks=1 maxima (the same load on each broker).
+    maxima = [results[k]["p1k-acks1"]["msgs"].median for k in ("sluice", "mock") if "msgs" in results[k]["p1k-acks1"]]
+    rate = max(1000, int(min(maxima) / 2)) if maxima else 1000
+    e2e = {"name": "e2e", "label": f"e2e 1 KiB acks=1 @ {rate} msg/s", "mode": "e2e", "size": 1024,
+           "acks": "1", "rate": rate}
     for kind in ("sluice", "mock"):
-        rate = max(1000, int(results[kind]["p1k-acks1"]["msgs"].median / 2))
-        w = {"name": "e2e", "label": f"e2e 1 KiB acks=1 @ {rate} msg/s", "mode": "e2e", "size": 1024,
-             "acks": "1", "rate": rate}
-        log(f"== {kind}: {w['label']}")
-        results[kind]["e2e"] = run_workload(build, kind, w, repeats, durations)
-        results[kind]["e2e"]["label"] = w["label"]
+        log(f"== {kind}: {e2e['label']}")
+        results[kind]["e2e"] = guarded(run_workload, build, kind, e2e, repeats, durations)
     log("== ceilings: iperf3 loopback, fio sequential write")
     net = Figure([iperf3_ceiling(3 if quick else 5) for _ in range(repeats)], "MB/s")
     disk_dir = os.environ.get("SLUICE_BENCH_DIR", tempfile.gettempdir())
@@ -299,6 +310,11 @@ def main():
     chart_rows = []
     for w in workloads:
         s, m = results["sluice"][w["name"]], results["mock"][w["name"]]
+        if "failed" in s or "failed" in m:
+            lines.append(f"| {w['label']} | " + " | ".join(
+                ["failed: " + r["failed"] if "failed" in r else f"{r['msgs'].show()} msg/s, {r['mbs'].show('{:.1f}')} MB/s"
+                 for r in (s, m)]) + " | | | | | | | |")
+            continue
         ratio = s["mbs"].median / m["mbs"].median if m["mbs"].median else float("nan")
         ratio_s = f"{ratio:.2f}" if s["mbs"].stable and m["mbs"].stable else f"{ratio:.2f} (unstable)"
         lines.append(f"| {w['label']} | {s['msgs'].show()} | {s['mbs'].show('{:.1f}')} | {m['msgs'].show()} | "
@@ -309,14 +325,24 @@ def main():
     lines.append("Latency (ms, median of runs): produce = send to acknowledgement; e2e = send to receipt by a consumer.\n")
     lines.append("| workload | Sluice p50 | Sluice p99 | Sluice p99.9 | mock p50 | mock p99 | mock p99.9 |")
     lines.append("|---|---:|---:|---:|---:|---:|---:|")
-    for name, label in [(w["name"], w["label"]) for w in workloads if w["mode"] == "produce"] + [("e2e", None)]:
+    for name, label in [(w["name"], w["label"]) for w in workloads if w["mode"] == "produce"] + [("e2e", e2e["label"])]:
         s, m = results["sluice"][name], results["mock"][name]
-        label = label or f"{s['label']} (Sluice) / {m['label'].split('@')[1].strip()} (mock)"
+        if "failed" in s or "failed" in m:
+            lines.append(f"| {label} | " + " | ".join(
+                f"failed: {r['failed']} | |" if "failed" in r else
+                f"{r['p50'].show('{:.2f}')} | {r['p99'].show('{:.2f}')} | {r['p999'].show('{:.2f}')}" for r in (s, m)) + " |")
+            continue
         lines.append(f"| {label} | {s['p50'].show('{:.2f}')} | {s['p99'].show('{:.2f}')} | {s['p999'].show('{:.2f}')} | "
                      f"{m['p50'].show('{:.2f}')} | {m['p99'].show('{:.2f}')} | {m['p999'].show('{:.2f}')} |")
     lines.append("")
     lines.append(f"Ceilings: loopback TCP (iperf3, one stream) {net.show()} MB/s; sequential buffered write "
                  f"(fio, 1 MiB blocks, psync, {disk_dir}) {disk.show()} MB/s.\n")
+    failed = [f"{kind} {name}" for kind in ("sluice", "mock") for name, r in results[kind].items() if "failed" in r]
+    if failed:
+        lines.append(f"Failed workloads (no figure): {', '.join(failed)}.\n")
+    if any("failed" in results[k][n] for k in ("sluice", "mock") for n in ("p1k-acks1", "p100-acks1")):
+        print("\n".join(lines))
+        raise SystemExit("bench: a target workload failed; no verdicts")
     s1k = results["sluice"]["p1k-acks1"]
     m1k = results["mock"]["p1k-acks1"]
     s100 = results["sluice"]["p100-acks1"]
@@ -348,7 +374,8 @@ def main():
         log(f"chart not drawn: {e}")
     with open(stem + ".md", "w") as f:
         f.write(report)
-    raw = {kind: {name: {"runs": r["runs"], "cpu_s_per_gb": r["cpu_s_per_gb"], "peak_rss_mib": r["peak_rss_mib"]}
+    raw = {kind: {name: (r if "failed" in r else
+                         {"runs": r["runs"], "cpu_s_per_gb": r["cpu_s_per_gb"], "peak_rss_mib": r["peak_rss_mib"]})
                   for name, r in res.items()} for kind, res in results.items()}
     raw["ceilings"] = {"iperf3_mb_s": net.values, "fio_mb_s": disk.values}
     with open(stem + ".json", "w") as f:
