@@ -5,7 +5,9 @@
 #include <thread>
 #include <iostream>
 
+#include "cli/api_probe.h"
 #include "cli/commands.h"
+#include "protocol/api.h"
 
 namespace sluice::cli {
 namespace {
@@ -156,6 +158,35 @@ rd_kafka_resp_err_t partition_reader::start(int32_t partition, int64_t offset) {
 }
 
 rd_kafka_message_t* partition_reader::poll(int timeout_ms) { return rd_kafka_consume_queue(_queue, timeout_ms); }
+
+bool require_apis(const rd_kafka_metadata_t* md, const client_options& opts, const std::vector<int16_t>& keys,
+                  std::string& error) {
+  if (md->broker_cnt == 0) {
+    error = "the cluster lists no brokers";
+    return false;
+  }
+  const auto& b = md->brokers[0];
+  std::vector<api_range> apis;
+  std::string probe_error;
+  if (!probe_api_versions(b.host, b.port, opts.timeout_ms, apis, probe_error)) {
+    error = "ApiVersions of broker " + std::to_string(b.id) + ": " + probe_error;
+    return false;
+  }
+  std::string missing;
+  for (int16_t k : keys) {
+    bool found = false;
+    for (auto& r : apis) found = found || r.key == k;
+    if (found) continue;
+    const auto* info = protocol::find_api(k);
+    missing += (missing.empty() ? "" : ", ") + std::string(info ? info->name : std::to_string(k));
+  }
+  if (!missing.empty()) {
+    error = "broker " + std::to_string(b.id) + " (" + b.host + ":" + std::to_string(b.port) +
+            ") does not support " + missing + " (not in its ApiVersions)";
+    return false;
+  }
+  return true;
+}
 
 bool split_key_value(std::string_view text, std::string& key, std::string& value) {
   auto eq = text.find('=');

@@ -112,6 +112,13 @@ class partition_reader {
   std::vector<int32_t> _started;
 };
 
+// Checks that the first broker in `md` advertises every API key in `keys` (ApiVersions).
+// false and `error` naming the missing APIs, or the probe's failure, otherwise. Used before
+// calls whose failure librdkafka 2.0.2 handles badly (DescribeConsumerGroups on a broker without
+// the API leaves rd_kafka_destroy deadlocked; a group consumer retries forever).
+bool require_apis(const rd_kafka_metadata_t* md, const client_options& opts, const std::vector<int16_t>& keys,
+                  std::string& error);
+
 // Splits "key=value"; false when there is no '=' or the key is empty.
 bool split_key_value(std::string_view text, std::string& key, std::string& value);
 

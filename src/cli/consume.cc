@@ -90,6 +90,11 @@ void run_consume(const args_t& a) {
   if (!md) return report_error(name, error);
   const rd_kafka_metadata_topic_t* tp = find_topic(md.get(), a.topic);
   if (!tp) return report_error(name, "unknown topic '" + a.topic + "'");
+  // A group member needs OffsetCommit 8, OffsetFetch 9, FindCoordinator 10, JoinGroup 11,
+  // Heartbeat 12, LeaveGroup 13 and SyncGroup 14; without them librdkafka retries forever.
+  if (group_mode && !require_apis(md.get(), a.client, {8, 9, 10, 11, 12, 13, 14}, error)) {
+    return report_error(name, "-g needs the consumer-group APIs: " + error);
+  }
 
   std::vector<int32_t> partitions = a.partitions;
   if (partitions.empty()) {

@@ -32,12 +32,15 @@ struct session {
   queue_ptr queue;
 };
 
-std::unique_ptr<session> open_session(std::string_view command, const client_options& opts) {
+// API keys: OffsetCommit 8, OffsetFetch 9, FindCoordinator 10, DescribeGroups 15, ListGroups 16,
+// DeleteGroups 42.
+std::unique_ptr<session> open_session(std::string_view command, const client_options& opts,
+                                      const std::vector<int16_t>& needed_apis) {
   std::string error;
   auto s = std::make_unique<session>();
   s->rk = make_client(RD_KAFKA_PRODUCER, opts, {}, error);
   if (s->rk) s->md = fetch_metadata(s->rk.get(), opts, error);
-  if (!s->md) {
+  if (!s->md || !require_apis(s->md.get(), opts, needed_apis, error)) {
     report_error(command, error);
     return nullptr;
   }
@@ -162,7 +165,7 @@ void add_list(CLI::App* group) {
   add_client_options(cmd, a->client);
   cmd->callback([a] {
     const char* name = "group list";
-    auto s = open_session(name, a->client);
+    auto s = open_session(name, a->client, {10, 16});
     if (!s) return;
     auto options = make_admin_options(s->rk.get(), RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPS, a->client);
     rd_kafka_ListConsumerGroups(s->rk.get(), options.get(), s->queue.get());
@@ -211,7 +214,7 @@ void add_describe(CLI::App* group) {
   add_client_options(cmd, a->client);
   cmd->callback([a] {
     const char* name = "group describe";
-    auto s = open_session(name, a->client);
+    auto s = open_session(name, a->client, {9, 10, 15});
     if (!s) return;
     bool failed = false;
     auto groups = describe_groups(name, *s, a->client, a->groups, failed);
@@ -296,7 +299,7 @@ void add_delete(CLI::App* group) {
   add_client_options(cmd, a->client);
   cmd->callback([a] {
     const char* name = "group delete";
-    auto s = open_session(name, a->client);
+    auto s = open_session(name, a->client, {10, 42});
     if (!s) return;
     std::vector<rd_kafka_DeleteGroup_t*> dels;
     for (auto& g : a->groups) dels.push_back(rd_kafka_DeleteGroup_new(g.c_str()));
@@ -363,7 +366,7 @@ void add_reset_offsets(CLI::App* group) {
     }
     if (a->execute && a->dry_run) return report_error(name, "--dry-run and --execute exclude each other", exit_usage);
     if (a->topics.empty() == !a->all_topics) return report_error(name, "give --topic (repeatable) or --all-topics", exit_usage);
-    auto s = open_session(name, a->client);
+    auto s = open_session(name, a->client, {8, 9, 10, 15});
     if (!s) return;
     bool failed = false;
     auto groups = describe_groups(name, *s, a->client, {a->group}, failed);

@@ -166,3 +166,22 @@ def test_delete_and_unknown_group(broker, filled):
     assert f"unknown group '{group}'" in err
     err = fails("group", "delete", group, "-b", broker.bootstrap)
     assert f"unknown group '{group}'" in err
+
+
+def test_missing_group_apis_are_named(broker, topic_name):
+    """On a broker without the consumer-group APIs every group command fails at once, naming them
+    (librdkafka alone would retry forever or deadlock)."""
+    with KafkaConnection(broker.host, broker.port) as c:
+        err, versions = c.api_versions()
+    if 16 in versions and 15 in versions and 11 in versions:
+        pytest.skip("the broker has the consumer-group APIs")
+    broker.create_topic(topic_name, 1)
+    for args, api in ((["group", "list"], "ListGroups"), (["group", "describe", "g"], "DescribeGroups"),
+                      (["group", "reset-offsets", "g", "-t", topic_name, "--to-earliest"], "DescribeGroups"),
+                      (["consume", topic_name, "-g", "g", "-n", "1"], "JoinGroup")):
+        if not any(k for k, name in GROUP_APIS.items() if name == api and k not in versions):
+            continue
+        start = time.monotonic()
+        err = fails(*args, "-b", broker.bootstrap, timeout=30)
+        assert f"does not support" in err and api in err, err
+        assert time.monotonic() - start < 10
