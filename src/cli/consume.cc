@@ -84,17 +84,25 @@ void run_consume(const args_t& a) {
     props.emplace_back("auto.offset.reset", "earliest");
     props.emplace_back("fetch.wait.max.ms", std::to_string(partition_reader_fetch_wait_ms));
   }
+  if (group_mode) {
+    // A group member needs OffsetCommit 8, OffsetFetch 9, FindCoordinator 10, JoinGroup 11,
+    // Heartbeat 12, LeaveGroup 13 and SyncGroup 14; without them librdkafka retries forever.
+    // Checked with a plain handle: a consumer with a group.id sends FindCoordinator as soon as it
+    // connects.
+    rk_ptr probe = make_client(RD_KAFKA_PRODUCER, a.client, {}, error);
+    if (!probe) return report_error(name, error, exit_usage);
+    metadata_ptr pmd = fetch_metadata(probe.get(), a.client, error);
+    if (!pmd) return report_error(name, error);
+    if (!require_apis(pmd.get(), a.client, {8, 9, 10, 11, 12, 13, 14}, error)) {
+      return report_error(name, "-g needs the consumer-group APIs: " + error);
+    }
+  }
   rk_ptr rk = make_client(RD_KAFKA_CONSUMER, a.client, props, error);
   if (!rk) return report_error(name, error, exit_usage);
   metadata_ptr md = fetch_metadata(rk.get(), a.client, error);
   if (!md) return report_error(name, error);
   const rd_kafka_metadata_topic_t* tp = find_topic(md.get(), a.topic);
   if (!tp) return report_error(name, "unknown topic '" + a.topic + "'");
-  // A group member needs OffsetCommit 8, OffsetFetch 9, FindCoordinator 10, JoinGroup 11,
-  // Heartbeat 12, LeaveGroup 13 and SyncGroup 14; without them librdkafka retries forever.
-  if (group_mode && !require_apis(md.get(), a.client, {8, 9, 10, 11, 12, 13, 14}, error)) {
-    return report_error(name, "-g needs the consumer-group APIs: " + error);
-  }
 
   std::vector<int32_t> partitions = a.partitions;
   if (partitions.empty()) {
