@@ -11,6 +11,12 @@ int exit_code() { return g_exit_code; }
 void add_all_commands(CLI::App& app) {
   add_broker_command(app);
   add_log_commands(app);
+  add_topic_commands(app);
+  add_produce_command(app);
+  add_consume_command(app);
+  add_cluster_commands(app);
+  add_group_commands(app);
+  add_bench_commands(app);
 }
 
 }  // namespace sluice::cli
