@@ -1,8 +1,6 @@
 #include "cli/client.h"
 
-#include <chrono>
 #include <cstdio>
-#include <thread>
 #include <iostream>
 
 #include "cli/api_probe.h"
@@ -144,9 +142,6 @@ partition_reader::partition_reader(rd_kafka_t* rk, const std::string& topic)
 
 partition_reader::~partition_reader() {
   for (int32_t p : _started) rd_kafka_consume_stop(_rkt, p);
-  if (!_started.empty()) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(partition_reader_fetch_wait_ms + 150));
-  }
   rd_kafka_queue_destroy(_queue);
   rd_kafka_topic_destroy(_rkt);
 }

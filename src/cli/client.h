@@ -88,16 +88,14 @@ std::string describe_error(rd_kafka_resp_err_t err, const char* message = nullpt
 // __consumer_offsets and nothing committed. `rk` is a consumer handle that outlives the reader;
 // one thread uses the reader.
 //
-// Consumers made for a partition_reader use fetch.wait.max.ms = partition_reader_fetch_wait_ms,
-// and the reader, when destroyed, waits that long plus a margin before the handle closes: a
-// Sluice broker built before the fix of the SIGPIPE bug (docs/cli.md, "Known broker issues")
-// dies when it sendfile()s a fetch response into a connection the client already closed.
+// Consumers made for a partition_reader use fetch.wait.max.ms = partition_reader_fetch_wait_ms
+// (librdkafka's 500 ms default would make `consume -e` and `bench consume` slow to notice the
+// end of a partition).
 inline constexpr int partition_reader_fetch_wait_ms = 100;
 class partition_reader {
  public:
   partition_reader(rd_kafka_t* rk, const std::string& topic);
-  // Stops every partition, then waits `drain_ms` so fetches already sent are answered before
-  // the connection closes (see partition_reader_drain_ms).
+  // Stops every partition.
   ~partition_reader();
   partition_reader(const partition_reader&) = delete;
   partition_reader& operator=(const partition_reader&) = delete;

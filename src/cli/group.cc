@@ -2,6 +2,7 @@
 // (ListGroups, DescribeGroups, OffsetFetch, DeleteGroups, OffsetCommit) plus ListOffsets for
 // log end offsets and lag. Output columns follow kafka-consumer-groups.sh.
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <map>
 #include <memory>
@@ -9,6 +10,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <thread>
 #include <tuple>
 #include <vector>
 
@@ -64,23 +66,42 @@ struct group_info {
   std::vector<member_info> members;
 };
 
+// A coordinator that is loading or moving answers these; Kafka's AdminClient retries them, but
+// librdkafka 2.0.2 hands them to the application per group, so the CLI retries until --timeout.
+bool coordinator_busy(rd_kafka_resp_err_t e) {
+  return e == RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS || e == RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE ||
+         e == RD_KAFKA_RESP_ERR_NOT_COORDINATOR;
+}
+constexpr std::chrono::milliseconds coordinator_retry_backoff{200};
+
 // DescribeGroups for `groups`; an error per group is reported and that group left out.
 std::vector<group_info> describe_groups(std::string_view command, session& s, const client_options& opts,
                                         const std::vector<std::string>& groups, bool& failed) {
   std::vector<const char*> names;
   for (auto& g : groups) names.push_back(g.c_str());
-  auto options = make_admin_options(s.rk.get(), RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS, opts);
-  rd_kafka_DescribeConsumerGroups(s.rk.get(), names.data(), names.size(), options.get(), s.queue.get());
   std::string error;
-  auto ev = wait_admin_result(s.queue.get(), opts, error);
   std::vector<group_info> out;
-  if (!ev) {
-    report_error(command, "describe groups: " + error);
-    failed = true;
-    return out;
-  }
   size_t n = 0;
-  auto** descs = rd_kafka_DescribeConsumerGroups_result_groups(rd_kafka_event_DescribeConsumerGroups_result(ev.get()), &n);
+  const rd_kafka_ConsumerGroupDescription_t** descs = nullptr;
+  decltype(wait_admin_result(s.queue.get(), opts, error)) ev;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(opts.timeout_ms);
+  while (true) {
+    auto options = make_admin_options(s.rk.get(), RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS, opts);
+    rd_kafka_DescribeConsumerGroups(s.rk.get(), names.data(), names.size(), options.get(), s.queue.get());
+    ev = wait_admin_result(s.queue.get(), opts, error);
+    if (!ev) {
+      report_error(command, "describe groups: " + error);
+      failed = true;
+      return out;
+    }
+    descs = rd_kafka_DescribeConsumerGroups_result_groups(rd_kafka_event_DescribeConsumerGroups_result(ev.get()), &n);
+    bool busy = false;
+    for (size_t i = 0; i < n; ++i)
+      if (const rd_kafka_error_t* e = rd_kafka_ConsumerGroupDescription_error(descs[i]))
+        busy = busy || coordinator_busy(rd_kafka_error_code(e));
+    if (!busy || std::chrono::steady_clock::now() >= deadline) break;
+    std::this_thread::sleep_for(coordinator_retry_backoff);
+  }
   for (size_t i = 0; i < n; ++i) {
     const auto* d = descs[i];
     group_info g;
@@ -121,18 +142,28 @@ std::vector<group_info> describe_groups(std::string_view command, session& s, co
 std::optional<std::map<std::pair<std::string, int32_t>, int64_t>> committed_offsets(std::string_view command, session& s,
                                                                                      const client_options& opts,
                                                                                      const std::string& group) {
-  rd_kafka_ListConsumerGroupOffsets_t* req = rd_kafka_ListConsumerGroupOffsets_new(group.c_str(), nullptr);
-  auto options = make_admin_options(s.rk.get(), RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS, opts);
-  rd_kafka_ListConsumerGroupOffsets(s.rk.get(), &req, 1, options.get(), s.queue.get());
-  rd_kafka_ListConsumerGroupOffsets_destroy(req);
   std::string error;
-  auto ev = wait_admin_result(s.queue.get(), opts, error);
-  if (!ev) {
-    report_error(command, "committed offsets of group '" + group + "': " + error);
-    return std::nullopt;
-  }
   size_t n = 0;
-  auto** res = rd_kafka_ListConsumerGroupOffsets_result_groups(rd_kafka_event_ListConsumerGroupOffsets_result(ev.get()), &n);
+  const rd_kafka_group_result_t** res = nullptr;
+  decltype(wait_admin_result(s.queue.get(), opts, error)) ev;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(opts.timeout_ms);
+  while (true) {
+    rd_kafka_ListConsumerGroupOffsets_t* req = rd_kafka_ListConsumerGroupOffsets_new(group.c_str(), nullptr);
+    auto options = make_admin_options(s.rk.get(), RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS, opts);
+    rd_kafka_ListConsumerGroupOffsets(s.rk.get(), &req, 1, options.get(), s.queue.get());
+    rd_kafka_ListConsumerGroupOffsets_destroy(req);
+    ev = wait_admin_result(s.queue.get(), opts, error);
+    if (!ev) {
+      report_error(command, "committed offsets of group '" + group + "': " + error);
+      return std::nullopt;
+    }
+    res = rd_kafka_ListConsumerGroupOffsets_result_groups(rd_kafka_event_ListConsumerGroupOffsets_result(ev.get()), &n);
+    bool busy = false;
+    for (size_t i = 0; i < n; ++i)
+      if (const rd_kafka_error_t* e = rd_kafka_group_result_error(res[i])) busy = busy || coordinator_busy(rd_kafka_error_code(e));
+    if (!busy || std::chrono::steady_clock::now() >= deadline) break;
+    std::this_thread::sleep_for(coordinator_retry_backoff);
+  }
   std::map<std::pair<std::string, int32_t>, int64_t> out;
   for (size_t i = 0; i < n; ++i) {
     if (const rd_kafka_error_t* e = rd_kafka_group_result_error(res[i])) {

@@ -345,6 +345,25 @@ def broker(request):
 
 
 @pytest.fixture
+def mock_cluster():
+    """librdkafka's mock cluster, for tests about a broker that lacks an API Sluice has."""
+    binary = _mock_binary()
+    if not binary:
+        pytest.fail("tests/tools/mock_cluster is not built (set SLUICE_BUILD_DIR)", pytrace=False)
+    workdir = tempfile.mkdtemp(prefix="sluice-mock-")
+    try:
+        proc = MockCluster(binary, {}, workdir)
+    except BaseException:
+        shutil.rmtree(workdir, ignore_errors=True)
+        raise
+    try:
+        yield proc
+    finally:
+        proc.close()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture
 def topic_name(request):
     """A topic name unique to the test."""
     base = "".join(c if c.isalnum() else "-" for c in request.node.name)[:80].strip("-")
