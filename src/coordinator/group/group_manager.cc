@@ -224,26 +224,28 @@ result<void> group_manager::load(int32_t partition, std::unique_ptr<offsets_stor
   return ok();
 }
 
+// Answers a member's parked JoinGroup / SyncGroup, if any, with `e`.
+void group_manager::fail_pending_calls(member& m, const std::string& member_id, errc e) {
+  if (m.join_cb) {
+    join_response r;
+    r.error = e;
+    r.member_id = member_id;
+    std::exchange(m.join_cb, nullptr)(std::move(r));
+  }
+  if (m.sync_cb) {
+    sync_response r;
+    r.error = e;
+    std::exchange(m.sync_cb, nullptr)(std::move(r));
+  }
+}
+
 void group_manager::unload(int32_t partition) {
   auto it = _partitions.find(partition);
   if (it == _partitions.end()) return;
   auto pd = std::move(it->second);
   _partitions.erase(it);
-  for (auto& [_, g] : pd->groups) {
-    for (auto& [id, m] : g->members) {
-      if (m.join_cb) {
-        join_response r;
-        r.error = errc::not_coordinator;
-        r.member_id = id;
-        std::exchange(m.join_cb, nullptr)(std::move(r));
-      }
-      if (m.sync_cb) {
-        sync_response r;
-        r.error = errc::not_coordinator;
-        std::exchange(m.sync_cb, nullptr)(std::move(r));
-      }
-    }
-  }
+  for (auto& [_, g] : pd->groups)
+    for (auto& [id, m] : g->members) fail_pending_calls(m, id, errc::not_coordinator);
 }
 
 group_manager::partition_data* group_manager::owned(int32_t partition, errc& err) {
@@ -501,17 +503,7 @@ void group_manager::remove_member(partition_data&, group& g, const std::string& 
     g.leader.reset();
     if (!g.members.empty()) g.leader = g.members.begin()->first;
   }
-  if (m.join_cb) {
-    join_response r;
-    r.error = errc::unknown_member_id;
-    r.member_id = member_id;
-    std::exchange(m.join_cb, nullptr)(std::move(r));
-  }
-  if (m.sync_cb) {
-    sync_response r;
-    r.error = errc::unknown_member_id;
-    std::exchange(m.sync_cb, nullptr)(std::move(r));
-  }
+  fail_pending_calls(m, member_id, errc::unknown_member_id);
 }
 
 void group_manager::propagate_sync_error(group& g, errc e) {

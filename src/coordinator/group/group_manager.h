@@ -254,6 +254,7 @@ class group_manager {
   void set_and_propagate_assignment(partition_data& pd, group& g,
                                     const std::vector<std::pair<std::string, std::vector<uint8_t>>>& assignments);
   void propagate_sync_error(group& g, errc e);
+  static void fail_pending_calls(member& m, const std::string& member_id, errc e);
   bool store_group(partition_data& pd, group& g);
   void transition(group& g, group_state s);
   void refresh_heartbeat(const group& g, member& m);

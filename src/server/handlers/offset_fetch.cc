@@ -9,7 +9,7 @@ namespace {
 namespace cg = coordinator::group;
 using E = protocol::error_code;
 
-// Null `topics`: all. Returns the group-level error and fills topics via `add`.
+// Null `tps`: every committed offset of the group.
 asio::awaitable<cg::fetch_offsets_response> fetch_group(broker_services& broker, const std::string& group_id,
                                                         const std::optional<std::vector<cg::topic_partition_id>>& tps) {
   if (group_id.empty()) {
@@ -32,6 +32,26 @@ std::optional<std::vector<cg::topic_partition_id>> wanted(const Topics& topics) 
     for (int32_t p : t.partition_indexes) out.push_back({t.name, p});
   return out;
 }
+
+// Appends fetched offsets (sorted by topic) to a response's topic list. v8's per-group topics and
+// v0-7's top-level topics are different generated types of the same shape.
+template <typename Topic>
+void add_offsets(const std::vector<cg::fetched_offset>& offsets, std::vector<Topic>& topics) {
+  for (const auto& o : offsets) {
+    if (topics.empty() || topics.back().name != o.topic) {
+      Topic t;
+      t.name = o.topic;
+      topics.push_back(std::move(t));
+    }
+    typename decltype(Topic::partitions)::value_type p;
+    p.partition_index = o.partition;
+    p.committed_offset = o.offset;
+    p.committed_leader_epoch = o.leader_epoch;
+    p.metadata = o.metadata;
+    p.error_code = code(o.error);
+    topics.back().partitions.push_back(std::move(p));
+  }
+}
 }  // namespace
 
 asio::awaitable<void> handle(request_context& ctx, protocol::offset_fetch_request& req,
@@ -45,20 +65,7 @@ asio::awaitable<void> handle(request_context& ctx, protocol::offset_fetch_reques
       protocol::offset_fetch_response::offset_fetch_response_group rg;
       rg.group_id = g.group_id;
       rg.error_code = code(r.error);
-      for (const auto& o : r.offsets) {
-        if (rg.topics.empty() || rg.topics.back().name != o.topic) {
-          protocol::offset_fetch_response::offset_fetch_response_topics t;
-          t.name = o.topic;
-          rg.topics.push_back(std::move(t));
-        }
-        protocol::offset_fetch_response::offset_fetch_response_partitions p;
-        p.partition_index = o.partition;
-        p.committed_offset = o.offset;
-        p.committed_leader_epoch = o.leader_epoch;
-        p.metadata = o.metadata;
-        p.error_code = code(o.error);
-        rg.topics.back().partitions.push_back(std::move(p));
-      }
+      add_offsets(r.offsets, rg.topics);
       resp.groups.push_back(std::move(rg));
     }
     co_return;
@@ -79,20 +86,7 @@ asio::awaitable<void> handle(request_context& ctx, protocol::offset_fetch_reques
       r.offsets.push_back(std::move(f));
     }
   }
-  for (const auto& o : r.offsets) {
-    if (resp.topics.empty() || resp.topics.back().name != o.topic) {
-      protocol::offset_fetch_response::offset_fetch_response_topic t;
-      t.name = o.topic;
-      resp.topics.push_back(std::move(t));
-    }
-    protocol::offset_fetch_response::offset_fetch_response_partition p;
-    p.partition_index = o.partition;
-    p.committed_offset = o.offset;
-    p.committed_leader_epoch = o.leader_epoch;
-    p.metadata = o.metadata;
-    p.error_code = code(o.error);
-    resp.topics.back().partitions.push_back(std::move(p));
-  }
+  add_offsets(r.offsets, resp.topics);
   co_return;
 }
 
