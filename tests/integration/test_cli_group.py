@@ -6,6 +6,7 @@ than waited on forever."""
 
 import signal
 import subprocess
+import threading
 import time
 
 import pytest
@@ -134,7 +135,15 @@ def test_active_member_blocks_reset_and_delete(broker, filled):
     topic, counts = filled
     group = topic + "-g"
     proc = subprocess.Popen([sluice_bin(), "consume", topic, "-g", group, "--from-beginning",
-                             "-b", broker.bootstrap], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                             "-b", broker.bootstrap], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    lines = []
+
+    def read_records():
+        for line in proc.stdout:
+            lines.append(line)
+
+    reader = threading.Thread(target=read_records, daemon=True)
+    reader.start()
     try:
         doc = wait_for(lambda: (lambda d: d if d and d["state"] == "Stable" and d["members"] else None)(
             describe_once_known(broker, group)), "a stable group with one member")
@@ -149,14 +158,19 @@ def test_active_member_blocks_reset_and_delete(broker, filled):
         err = fails("group", "delete", group, "-b", broker.bootstrap)
         assert f"group '{group}' has active members (NON_EMPTY_GROUP)" in err
     finally:
+        # The member may still be fetching: let it print everything before it is stopped.
+        deadline = time.monotonic() + 30
+        while len(lines) < 30 and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.1)
         proc.send_signal(signal.SIGTERM)
         try:
-            out, _ = proc.communicate(timeout=30)
+            proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
             raise
-    assert len(out.splitlines()) == 30
+        reader.join(10)
+    assert len(lines) == 30
 
 
 def test_delete_and_unknown_group(broker, filled):
