@@ -241,6 +241,31 @@ def enc_bytes(b) -> bytes:
     return struct.pack(">i", len(b)) + b
 
 
+def uvarint(n: int) -> bytes:
+    """Unsigned varint (flexible versions: compact lengths, tagged-field counts)."""
+    out = bytearray()
+    while n >= 0x80:
+        out.append((n & 0x7F) | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
+
+
+def compact_string(s) -> bytes:
+    """COMPACT_(NULLABLE_)STRING: length + 1 as an unsigned varint; None is 0."""
+    if s is None:
+        return uvarint(0)
+    raw = s.encode() if isinstance(s, str) else s
+    return uvarint(len(raw) + 1) + raw
+
+
+def compact_array(items, enc) -> bytes:
+    """COMPACT_ARRAY: count + 1 as an unsigned varint; None is 0."""
+    if items is None:
+        return uvarint(0)
+    return uvarint(len(items) + 1) + b"".join(enc(i) for i in items)
+
+
 def enc_array(items, enc) -> bytes:
     if items is None:
         return struct.pack(">i", -1)

@@ -16,7 +16,8 @@ from confluent_kafka import KafkaException
 from confluent_kafka.admin import (AdminClient, ConfigResource, ConfigSource, NewPartitions,
                                    NewTopic)
 
-from kafkawire import (KafkaConnection, Reader, Record, build_batch, enc_array, enc_string)
+from kafkawire import (KafkaConnection, Reader, Record, build_batch, compact_array, compact_string, enc_array,
+                       enc_string, uvarint)
 
 pytestmark = pytest.mark.sluice_only  # librdkafka's mock cluster has no admin APIs
 
@@ -90,30 +91,6 @@ def produce(broker, topic, partition, count):
 
 
 # -- raw requests for APIs/versions the clients do not offer -----------------------------------
-
-
-def uvarint(n):
-    out = b""
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        if n:
-            out += bytes([b | 0x80])
-        else:
-            return out + bytes([b])
-
-
-def compact_string(s):
-    if s is None:
-        return uvarint(0)
-    b = s.encode()
-    return uvarint(len(b) + 1) + b
-
-
-def compact_array(items, enc):
-    if items is None:
-        return uvarint(0)
-    return uvarint(len(items) + 1) + b"".join(enc(i) for i in items)
 
 
 class FlexReader(Reader):

@@ -9,27 +9,9 @@ import time
 import pytest
 
 from groups import FAST_GROUPS
-from kafkawire import KafkaConnection, enc_string
+from kafkawire import KafkaConnection, compact_string as cstr, enc_string, uvarint
 
 pytestmark = [pytest.mark.sluice_only, pytest.mark.broker_config(FAST_GROUPS)]
-
-
-def uvarint(n):
-    out = b""
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        if n:
-            out += bytes([b | 0x80])
-        else:
-            return out + bytes([b])
-
-
-def cstr(s):
-    if s is None:
-        return b"\x00"
-    raw = s.encode() if isinstance(s, str) else s
-    return uvarint(len(raw) + 1) + raw
 
 
 def carr(items, enc):

@@ -23,7 +23,7 @@ from confluent_kafka import Consumer, Producer, TopicPartition
 
 from conftest import free_port
 from kafkawire import (KafkaConnection, Reader, Record, build_batch, enc_string, fetch_all_batches,
-                       parse_batches)
+                       parse_batches, uvarint)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOOLS = os.path.join(os.path.dirname(HERE), "tools")
@@ -44,22 +44,13 @@ INVALID_RECORD = 87
 
 # ---- crafted requests -------------------------------------------------------------------------
 
-def _uvarint(n):
-    out = bytearray()
-    while n >= 0x80:
-        out.append((n & 0x7F) | 0x80)
-        n >>= 7
-    out.append(n)
-    return bytes(out)
-
-
 def init_producer_id(conn, version, transactional_id=None, producer_id=-1, producer_epoch=-1,
                      timeout_ms=60000):
     """InitProducerId v0-4 (v2+ flexible: request header v2, response header v1).
     Returns (error_code, producer_id, producer_epoch)."""
     flexible = version >= 2
     if flexible:
-        tid = b"\x00" if transactional_id is None else _uvarint(len(transactional_id) + 1) + transactional_id.encode()
+        tid = b"\x00" if transactional_id is None else uvarint(len(transactional_id) + 1) + transactional_id.encode()
     else:
         tid = enc_string(transactional_id)
     body = tid + struct.pack(">i", timeout_ms)
