@@ -315,23 +315,12 @@ def _mock_binary():
     return None
 
 
-@pytest.fixture
-def broker(request):
-    marker = request.node.get_closest_marker("broker_config")
-    settings = dict(marker.args[0]) if marker and marker.args else {}
-    workdir = tempfile.mkdtemp(prefix="sluice-itest-")
+def _serve(process_class, binary, settings, prefix):
+    """Runs a broker process in its own directory for one test; always stops it and removes
+    the directory, and fails the test if the process ended badly."""
+    workdir = tempfile.mkdtemp(prefix=prefix)
     try:
-        if TARGET == "mock":
-            binary = _mock_binary()
-            if not binary:
-                pytest.skip("SLUICE_TEST_TARGET=mock but tests/tools/mock_cluster is not built")
-            proc = MockCluster(binary, settings, workdir)
-        else:
-            binary = os.environ.get("SLUICE_BIN")
-            if not binary or not os.access(binary, os.X_OK):
-                pytest.skip(f"SLUICE_BIN is not an executable broker binary ({binary!r}); "
-                            f"run through scripts/run-tests or set SLUICE_BIN")
-            proc = BrokerProcess(binary, settings, workdir)
+        proc = process_class(binary, settings, workdir)
     except BaseException:
         shutil.rmtree(workdir, ignore_errors=True)
         raise
@@ -345,22 +334,29 @@ def broker(request):
 
 
 @pytest.fixture
+def broker(request):
+    marker = request.node.get_closest_marker("broker_config")
+    settings = dict(marker.args[0]) if marker and marker.args else {}
+    if TARGET == "mock":
+        binary = _mock_binary()
+        if not binary:
+            pytest.skip("SLUICE_TEST_TARGET=mock but tests/tools/mock_cluster is not built")
+        yield from _serve(MockCluster, binary, settings, "sluice-itest-")
+    else:
+        binary = os.environ.get("SLUICE_BIN")
+        if not binary or not os.access(binary, os.X_OK):
+            pytest.skip(f"SLUICE_BIN is not an executable broker binary ({binary!r}); "
+                        f"run through scripts/run-tests or set SLUICE_BIN")
+        yield from _serve(BrokerProcess, binary, settings, "sluice-itest-")
+
+
+@pytest.fixture
 def mock_cluster():
     """librdkafka's mock cluster, for tests about a broker that lacks an API Sluice has."""
     binary = _mock_binary()
     if not binary:
         pytest.fail("tests/tools/mock_cluster is not built (set SLUICE_BUILD_DIR)", pytrace=False)
-    workdir = tempfile.mkdtemp(prefix="sluice-mock-")
-    try:
-        proc = MockCluster(binary, {}, workdir)
-    except BaseException:
-        shutil.rmtree(workdir, ignore_errors=True)
-        raise
-    try:
-        yield proc
-    finally:
-        proc.close()
-        shutil.rmtree(workdir, ignore_errors=True)
+    yield from _serve(MockCluster, binary, {}, "sluice-mock-")
 
 
 @pytest.fixture
