@@ -1,6 +1,10 @@
 #include "coordinator/txn/producer_id_manager.h"
 
+#include <algorithm>
 #include <charconv>
+#include <chrono>
+#include <random>
+#include <thread>
 #include <limits>
 
 #include <fmt/format.h>
@@ -35,8 +39,11 @@ std::optional<int64_t> as_int64(const nlohmann::json& v) {
   return out;
 }
 
-// Bounded retries of the compare-and-set: only other brokers claiming blocks make it lose.
-constexpr int max_claim_attempts = 20;
+// Losing the compare-and-set means another claimer made progress, so retrying cannot livelock
+// the cluster, but one claimer can lose many times in a row under contention. Retry with a
+// growing, jittered pause until a deadline rather than for a fixed number of attempts.
+constexpr auto claim_deadline = std::chrono::seconds(10);
+constexpr auto max_claim_pause = std::chrono::milliseconds(20);
 }  // namespace
 
 const std::error_category& txn_category() {
@@ -82,7 +89,11 @@ result<int64_t> producer_id_manager::next_id() {
 }
 
 result<producer_id_block> producer_id_manager::claim_block() {
-  for (int attempt = 0; attempt < max_claim_attempts; ++attempt) {
+  const auto deadline = std::chrono::steady_clock::now() + claim_deadline;
+  std::minstd_rand jitter(static_cast<uint32_t>(_broker_id) * 2654435761u +
+                          static_cast<uint32_t>(std::chrono::steady_clock::now().time_since_epoch().count()));
+  auto pause = std::chrono::microseconds(50);
+  while (std::chrono::steady_clock::now() < deadline) {
     auto current = _store.get(producer_id_block_path);
     producer_id_block next{_broker_id, 0, _block_size - 1};
     if (current) {
@@ -101,7 +112,9 @@ result<producer_id_block> producer_id_manager::claim_block() {
     } else {
       return txn_errc::store_unavailable;
     }
-    // Another broker claimed a block in between: read again.
+    // Another claimer won the race: pause a random part of the current pause, then read again.
+    std::this_thread::sleep_for(std::chrono::microseconds(jitter() % (pause.count() + 1)));
+    pause = std::min<std::chrono::microseconds>(pause * 2, max_claim_pause);
   }
   return txn_errc::store_unavailable;
 }

@@ -25,7 +25,7 @@ inline constexpr int64_t default_producer_id_block_size = 1000;
 enum class txn_errc {
   producer_ids_exhausted = 1,  // the next block would pass INT64_MAX
   corrupt_producer_id_block = 2,  // the store node does not parse
-  store_unavailable = 3,       // the metadata store failed or kept losing the compare-and-set
+  store_unavailable = 3,       // the metadata store failed, or the compare-and-set kept losing for 10 s
 };
 const std::error_category& txn_category();
 inline std::error_code make_error_code(txn_errc e) { return {static_cast<int>(e), txn_category()}; }

@@ -49,7 +49,8 @@ TEST(producer_id_manager, concurrent_callers_get_unique_ids) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < 200; ++i) {
         auto x = (t % 2 ? a : b).next_id();
-        if (x) ids[t].push_back(*x);
+        ASSERT_TRUE(x) << x.error().message();
+        ids[t].push_back(*x);
       }
     });
   for (auto& t : threads) t.join();
