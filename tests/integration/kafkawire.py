@@ -327,6 +327,7 @@ API_PRODUCE = 0
 API_FETCH = 1
 API_LIST_OFFSETS = 2
 API_METADATA = 3
+API_FIND_COORDINATOR = 10
 API_API_VERSIONS = 18
 
 CORRUPT_MESSAGE = 2
@@ -421,6 +422,30 @@ class KafkaConnection:
 
         return dict(r.array(topic))
 
+    def cluster_metadata(self, topics=None):
+        """Metadata v7: {"brokers": {id: (host, port)}, "controller": id, "topics": {topic:
+        (error, {partition: {"error", "leader", "leader_epoch", "replicas", "isr", "offline"}})}}."""
+        body = enc_array(topics, enc_string) + struct.pack(">b", 0)
+        r = Reader(self.request(API_METADATA, 7, body))
+        r.int32()  # throttle_time_ms
+        brokers = {b[0]: (b[1], b[2]) for b in r.array(lambda r: (r.int32(), r.string(), r.int32(), r.string()))}
+        r.string()  # cluster id
+        controller = r.int32()
+
+        def part(r):
+            err, idx, leader, epoch = r.int16(), r.int32(), r.int32(), r.int32()
+            replicas, isr, offline = (r.array(lambda r: r.int32()) for _ in range(3))
+            return idx, {"error": err, "leader": leader, "leader_epoch": epoch, "replicas": replicas,
+                         "isr": isr, "offline": offline}
+
+        def topic(r):
+            err, name = r.int16(), r.string()
+            r.int8()  # is_internal
+            return name, (err, dict(r.array(part)))
+
+        topics_out = dict(r.array(topic))
+        return {"brokers": brokers, "controller": controller, "topics": topics_out}
+
     def produce(self, topic, partition, records_bytes, acks=-1, version=7, timeout_ms=10000):
         """Produce v3-v7 for one partition. Returns (error_code, base_offset); None for acks=0."""
         body = enc_string(None) + struct.pack(">hi", acks, timeout_ms)
@@ -445,6 +470,14 @@ class KafkaConnection:
         (idx, err, base), = parts
         assert name == topic and idx == partition, (name, idx)
         return err, base
+
+    def find_coordinator(self, group):
+        """FindCoordinator v0 for a group: the coordinator's broker id (asserts no error)."""
+        r = Reader(self.request(API_FIND_COORDINATOR, 0, enc_string(group)))
+        err, node = r.int16(), r.int32()
+        r.string(), r.int32()
+        assert err == 0, f"FindCoordinator({group}): error {err}"
+        return node
 
     def list_offsets(self, topic, partition, timestamp=-1):
         """ListOffsets v1 (-1 latest, -2 earliest). Returns (error_code, offset)."""
