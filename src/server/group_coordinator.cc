@@ -108,7 +108,7 @@ coordinator::group::group_config group_config_from(const broker_config& c) {
 
 group_coordinator::group_coordinator(net::shard_group& shards, partition_manager& partitions, int32_t broker_id,
                                      coordinator::group::group_config cfg, sluice::clock& clock)
-    : _shards(shards), _partitions(partitions), _broker_id(broker_id), _clock(clock) {
+    : _shards(shards), _partitions(partitions), _broker_id(broker_id), _clock(clock), _taken_in_epoch(shards.size()) {
   for (net::shard_id s = 0; s < shards.size(); ++s) {
     _managers.push_back(std::make_unique<group_manager>(cfg, clock));
     _timers.push_back(std::make_unique<asio::steady_timer>(shards.context(s)));
@@ -141,12 +141,32 @@ group_manager& group_coordinator::manager_for(int32_t partition) {
     if (pm && pm->leader == _broker_id && _partitions.get(tp)) {
       // Became leader (or first use): load in a later turn of the loop; meanwhile requests are
       // answered COORDINATOR_LOAD_IN_PROGRESS.
-      gm.begin_loading(partition);
+      begin_loading(partition, pm->leader_epoch);
       auto s = _shards.current();
       asio::post(_shards.context(s), [this, partition] { load_partition(partition); });
     }
   }
   return gm;
+}
+
+void group_coordinator::begin_loading(int32_t partition, int32_t leader_epoch) {
+  manager().begin_loading(partition);
+  _taken_in_epoch[_shards.current()][partition] = leader_epoch;
+}
+
+void group_coordinator::on_image(const cluster::metadata_image& img) {
+  auto& taken = _taken_in_epoch[_shards.current()];
+  for (auto it = taken.begin(); it != taken.end();) {
+    const auto* pm = img.find_partition(coordinator::consumer_offsets_topic, it->first);
+    if (pm && pm->leader == _broker_id && pm->leader_epoch == it->second) {
+      ++it;
+      continue;
+    }
+    log::get("coordinator")->info("{}-{}: no longer led here in epoch {}; unloading its groups",
+                                  coordinator::consumer_offsets_topic, it->first, it->second);
+    manager().unload(it->first);
+    it = taken.erase(it);
+  }
 }
 
 void group_coordinator::load_partition(int32_t partition) {
@@ -155,12 +175,14 @@ void group_coordinator::load_partition(int32_t partition) {
   model::topic_partition tp{coordinator::consumer_offsets_topic, partition};
   if (!_partitions.get(tp)) {
     gm.unload(partition);
+    _taken_in_epoch[_shards.current()].erase(partition);
     return;
   }
   auto store = std::make_unique<log_offsets_store>(_partitions, tp);
   if (auto r = gm.load(partition, std::move(store)); !r) {
     log::get("coordinator")->error("loading {} failed: {}; groups there stay unavailable", tp, r.error().message());
     gm.unload(partition);
+    _taken_in_epoch[_shards.current()].erase(partition);
   }
 }
 
@@ -168,20 +190,20 @@ asio::awaitable<void> group_coordinator::load_all() {
   auto img = _partitions.image();
   const auto* t = img->find(coordinator::consumer_offsets_topic);
   if (!t) co_return;
-  std::vector<int32_t> mine;
+  std::vector<std::pair<int32_t, int32_t>> mine;  // partition, leader epoch
   for (const auto& p : t->partitions)
-    if (p.leader == _broker_id) mine.push_back(p.partition);
+    if (p.leader == _broker_id) mine.emplace_back(p.partition, p.leader_epoch);
   // First mark everything loading, so no request sees a half-loaded coordinator as absent.
   for (net::shard_id s = 0; s < _shards.size(); ++s) {
     co_await _shards.invoke_on(s, [this, s, &mine]() -> asio::awaitable<void> {
-      for (int32_t p : mine)
+      for (auto [p, epoch] : mine)
         if (_partitions.shard_of({coordinator::consumer_offsets_topic, p}) == s &&
             manager().status(p) == group_manager::partition_status::not_owned)
-          manager().begin_loading(p);
+          begin_loading(p, epoch);
       co_return;
     });
   }
-  for (int32_t p : mine) {
+  for (auto [p, epoch] : mine) {
     auto s = _partitions.shard_of({coordinator::consumer_offsets_topic, p});
     co_await _shards.invoke_on(s, [this, p]() -> asio::awaitable<void> {
       load_partition(p);

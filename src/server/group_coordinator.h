@@ -6,6 +6,7 @@
 // Threading: manager(s) and everything it owns are touched only on shard s. Handlers find the
 // group's partition and shard with place(), hop there with shards.invoke_on and call the
 // manager of that shard.
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -49,12 +50,20 @@ class group_coordinator {
   // requests run in between and get COORDINATOR_LOAD_IN_PROGRESS). Completes when all loaded.
   asio::awaitable<void> load_all();
 
+  // Leadership moved (a new image, applied on the calling shard): partitions of this shard's
+  // manager that this broker no longer leads, or now leads in a different leader epoch (their
+  // state may be stale), are unloaded, answering NOT_COORDINATOR to parked calls; the next
+  // request for a led partition loads it again from the log. REQUIRES: on a shard.
+  void on_image(const cluster::metadata_image& img);
+
   // Starts the per-shard timers that apply group deadlines (session and rebalance timeouts,
   // offset expiry). Call after the shards run.
   void start();
 
  private:
   void load_partition(int32_t partition);
+  // Marks `partition` loading in the calling shard's manager, remembering the leader epoch.
+  void begin_loading(int32_t partition, int32_t leader_epoch);
   void schedule_tick(net::shard_id s);
 
   net::shard_group& _shards;
@@ -63,6 +72,8 @@ class group_coordinator {
   sluice::clock& _clock;
   std::vector<std::unique_ptr<coordinator::group::group_manager>> _managers;  // by shard
   std::vector<std::unique_ptr<asio::steady_timer>> _timers;                    // by shard
+  // By shard: the leader epoch each loading/loaded partition was taken in.
+  std::vector<std::map<int32_t, int32_t>> _taken_in_epoch;
 };
 
 }  // namespace sluice::server
