@@ -1,0 +1,500 @@
+#include "coordinator/txn/transaction_manager.h"
+
+#include <algorithm>
+#include <limits>
+
+#include "base/assert.h"
+#include "base/logging.h"
+
+namespace sluice::coordinator::txn {
+
+namespace {
+constexpr int16_t no_epoch = -1;
+constexpr int16_t max_epoch = std::numeric_limits<int16_t>::max();
+// Kafka's TransactionMetadata.isEpochExhausted: one epoch is kept in reserve for the fence bump.
+bool epoch_exhausted(int16_t e) { return e >= max_epoch - 1; }
+}  // namespace
+
+struct transaction_manager::txn_metadata {
+  std::string id;
+  int64_t producer_id = -1;
+  int64_t last_producer_id = -1;  // before an id rotation (memory only, see the format page)
+  int16_t producer_epoch = no_epoch;
+  int16_t last_producer_epoch = no_epoch;  // before the last bump (memory only)
+  int32_t timeout_ms = 0;
+  txn_state state = txn_state::empty;
+  std::set<topic_partition> partitions;
+  int64_t start_ms = -1;        // wall
+  int64_t last_update_ms = -1;  // wall
+  int64_t marker_retry_at_ms = 0;  // monotonic; meaningful in Prepare* only
+
+  txn_log_value to_value() const {
+    txn_log_value v;
+    v.producer_id = producer_id;
+    v.producer_epoch = producer_epoch;
+    v.transaction_timeout_ms = timeout_ms;
+    v.state = state;
+    for (const auto& tp : partitions) v.partitions[tp.topic].push_back(tp.partition);
+    v.last_update_timestamp_ms = last_update_ms;
+    v.start_timestamp_ms = start_ms;
+    return v;
+  }
+  bool preparing() const { return state == txn_state::prepare_commit || state == txn_state::prepare_abort; }
+};
+
+struct transaction_manager::partition_data {
+  int32_t id = 0;
+  int32_t coordinator_epoch = -1;
+  bool loaded = false;
+  std::unique_ptr<txn_log_store> store;
+  std::map<std::string, txn_metadata> txns;
+};
+
+transaction_manager::transaction_manager(txn_config cfg, sluice::clock& clock, producer_id_source ids,
+                                         marker_sink markers)
+    : _cfg(cfg), _clock(clock), _ids(std::move(ids)), _markers(std::move(markers)) {}
+
+transaction_manager::~transaction_manager() = default;
+
+// ---- partitions -------------------------------------------------------------------------------
+
+void transaction_manager::begin_loading(int32_t partition) {
+  auto& pd = _partitions[partition];
+  if (!pd) {
+    pd = std::make_unique<partition_data>();
+    pd->id = partition;
+  }
+}
+
+transaction_manager::partition_status transaction_manager::status(int32_t partition) const {
+  auto it = _partitions.find(partition);
+  if (it == _partitions.end()) return partition_status::not_owned;
+  return it->second->loaded ? partition_status::loaded : partition_status::loading;
+}
+
+void transaction_manager::apply_record(partition_data& pd, const model::decoded_record& r) {
+  if (!r.key) return;
+  auto id = decode_txn_log_key(std::span(reinterpret_cast<const uint8_t*>(r.key->data()), r.key->size()));
+  if (!id) {
+    log::get("coordinator")->warn("__transaction_state-{}: skipping record at offset {} with an unknown key", pd.id,
+                                  r.offset);
+    return;
+  }
+  if (!r.value) {
+    pd.txns.erase(*id);
+    return;
+  }
+  auto v = decode_txn_log_value(std::span(reinterpret_cast<const uint8_t*>(r.value->data()), r.value->size()));
+  if (!v) {
+    log::get("coordinator")->warn("__transaction_state-{}: skipping malformed value at offset {}", pd.id, r.offset);
+    return;
+  }
+  auto& t = pd.txns[*id];
+  if (t.id.empty()) t.id = *id;
+  // The in-memory last id/epoch follow the records we see, as well as v0 allows.
+  if (t.producer_id >= 0 && t.producer_id != v->producer_id) {
+    t.last_producer_id = t.producer_id;
+    t.last_producer_epoch = t.producer_epoch;
+  } else if (t.producer_epoch != v->producer_epoch) {
+    t.last_producer_epoch = t.producer_epoch;
+  }
+  if (v->previous_producer_id >= 0) t.last_producer_id = v->previous_producer_id;
+  t.producer_id = v->producer_id;
+  t.producer_epoch = v->producer_epoch;
+  t.timeout_ms = v->transaction_timeout_ms;
+  t.state = v->state;
+  t.partitions.clear();
+  for (const auto& [topic, ids] : v->partitions)
+    for (auto p : ids) t.partitions.insert({topic, p});
+  t.start_ms = v->start_timestamp_ms;
+  t.last_update_ms = v->last_update_timestamp_ms;
+  t.marker_retry_at_ms = 0;
+}
+
+result<void> transaction_manager::load(int32_t partition, int32_t coordinator_epoch,
+                                       std::unique_ptr<txn_log_store> store) {
+  begin_loading(partition);
+  auto& pd = *_partitions[partition];
+  pd.txns.clear();
+  pd.coordinator_epoch = coordinator_epoch;
+  auto r = store->read_all([&](const model::decoded_record& rec) { apply_record(pd, rec); });
+  if (!r) {
+    _partitions.erase(partition);
+    return r.error();
+  }
+  pd.store = std::move(store);
+  pd.loaded = true;
+  // A dead id never stays in memory; Prepare* states resume their markers phase.
+  std::vector<txn_metadata*> resume;
+  for (auto it = pd.txns.begin(); it != pd.txns.end();) {
+    if (it->second.state == txn_state::dead) {
+      it = pd.txns.erase(it);
+      continue;
+    }
+    if (it->second.preparing()) resume.push_back(&it->second);
+    ++it;
+  }
+  for (auto* t : resume) resume_markers(pd, *t);
+  return ok();
+}
+
+void transaction_manager::unload(int32_t partition) { _partitions.erase(partition); }
+
+transaction_manager::partition_data* transaction_manager::owned(int32_t partition, errc& err) {
+  auto it = _partitions.find(partition);
+  if (it == _partitions.end()) {
+    err = errc::not_coordinator;
+    return nullptr;
+  }
+  if (!it->second->loaded) {
+    err = errc::coordinator_load_in_progress;
+    return nullptr;
+  }
+  err = errc::none;
+  return it->second.get();
+}
+
+const transaction_manager::partition_data* transaction_manager::owned(int32_t partition, errc& err) const {
+  return const_cast<transaction_manager*>(this)->owned(partition, err);
+}
+
+bool transaction_manager::loading() const {
+  for (const auto& [_, pd] : _partitions)
+    if (!pd->loaded) return true;
+  return false;
+}
+
+size_t transaction_manager::txn_count() const {
+  size_t n = 0;
+  for (const auto& [_, pd] : _partitions)
+    if (pd->loaded) n += pd->txns.size();
+  return n;
+}
+
+// ---- transitions ------------------------------------------------------------------------------
+
+errc transaction_manager::persist(partition_data& pd, txn_metadata& current, const txn_metadata& next) {
+  model::record_data rec;
+  rec.key = encode_txn_log_key(next.id);
+  rec.value = encode_txn_log_value(next.to_value());
+  rec.timestamp_ms = _clock.wall_ms();
+  std::vector<model::record_data> recs{std::move(rec)};
+  auto r = pd.store->append(recs);
+  if (!r) {
+    log::get("coordinator")->warn("__transaction_state-{}: writing {} ({}) failed: {}", pd.id, next.id,
+                                  state_name(next.state), r.error().message());
+    return errc::coordinator_not_available;
+  }
+  current = next;
+  return errc::none;
+}
+
+void transaction_manager::emit(partition_data& pd, txn_metadata& t) {
+  SLUICE_ASSERT(t.preparing() && !t.partitions.empty());
+  t.marker_retry_at_ms = _clock.monotonic_ms() + _cfg.marker_retry_interval_ms;
+  marker_work w;
+  w.txn_partition = pd.id;
+  w.transactional_id = t.id;
+  w.producer_id = t.producer_id;
+  w.producer_epoch = t.producer_epoch;
+  w.commit = t.state == txn_state::prepare_commit;
+  w.coordinator_epoch = pd.coordinator_epoch;
+  w.partitions.assign(t.partitions.begin(), t.partitions.end());
+  _markers(w);
+}
+
+void transaction_manager::resume_markers(partition_data& pd, txn_metadata& t) {
+  if (t.partitions.empty()) {
+    (void)complete(pd, t);  // nothing to mark; a failed append is retried by the next tick
+  } else {
+    emit(pd, t);
+  }
+}
+
+errc transaction_manager::complete(partition_data& pd, txn_metadata& t) {
+  SLUICE_ASSERT(t.preparing());
+  txn_metadata next = t;
+  next.state = t.state == txn_state::prepare_commit ? txn_state::complete_commit : txn_state::complete_abort;
+  next.partitions.clear();
+  next.last_update_ms = _clock.wall_ms();
+  return persist(pd, t, next);
+}
+
+// Ongoing -> Prepare*, then the markers phase (or straight to Complete* with no partitions).
+errc transaction_manager::prepare_end(partition_data& pd, txn_metadata& t, bool commit, bool bump_epoch) {
+  txn_metadata next = t;
+  if (bump_epoch && t.producer_epoch < max_epoch) {
+    // Kafka's prepareFenceProducerEpoch: the fenced epoch is not a valid "last epoch" to retry with.
+    next.last_producer_epoch = no_epoch;
+    next.producer_epoch = static_cast<int16_t>(t.producer_epoch + 1);
+  }
+  next.state = commit ? txn_state::prepare_commit : txn_state::prepare_abort;
+  next.last_update_ms = _clock.wall_ms();
+  if (auto e = persist(pd, t, next); e != errc::none) return e;
+  if (t.partitions.empty()) {
+    // Nothing to mark; a failed append leaves Prepare* for tick() to retry.
+    (void)complete(pd, t);
+    return errc::none;
+  }
+  emit(pd, t);
+  return errc::none;
+}
+
+init_pid_response transaction_manager::init_producer_id(int32_t partition, const init_pid_request& req) {
+  init_pid_response resp;
+  if (req.transactional_id.empty()) {
+    resp.error = errc::invalid_request;
+    return resp;
+  }
+  if (req.transaction_timeout_ms <= 0 || req.transaction_timeout_ms > _cfg.max_timeout_ms) {
+    resp.error = errc::invalid_transaction_timeout;
+    return resp;
+  }
+  errc err;
+  auto* pd = owned(partition, err);
+  if (!pd) {
+    resp.error = err;
+    return resp;
+  }
+  const bool kip360 = req.producer_id >= 0;
+  auto it = pd->txns.find(req.transactional_id);
+  txn_metadata fresh;
+  txn_metadata* t = nullptr;
+  if (it == pd->txns.end()) {
+    auto id = _ids();
+    if (!id) {
+      resp.error = errc::coordinator_not_available;
+      return resp;
+    }
+    fresh.id = req.transactional_id;
+    fresh.producer_id = id.value();
+    fresh.timeout_ms = req.transaction_timeout_ms;
+    t = &fresh;
+  } else {
+    t = &it->second;
+  }
+
+  // KIP-360: a given producer id/epoch must be this id's current one (or the previous one,
+  // retried after an id rotation whose answer was lost).
+  if (kip360 && t->producer_epoch != no_epoch && req.producer_id != t->producer_id &&
+      !(req.producer_id == t->last_producer_id && epoch_exhausted(req.producer_epoch))) {
+    resp.error = errc::producer_fenced;
+    return resp;
+  }
+
+  switch (t->state) {
+    case txn_state::prepare_commit:
+    case txn_state::prepare_abort:
+      resp.error = errc::concurrent_transactions;  // retry once the markers are written
+      return resp;
+    case txn_state::ongoing:
+    case txn_state::prepare_epoch_fence: {
+      // The previous instance's transaction is aborted with a bumped epoch (fencing it); the
+      // caller retries and gets its own bump once the abort completed.
+      auto e = prepare_end(*pd, *t, false, true);
+      resp.error = e == errc::none ? errc::concurrent_transactions : e;
+      return resp;
+    }
+    case txn_state::empty:
+    case txn_state::complete_commit:
+    case txn_state::complete_abort:
+    case txn_state::dead:
+      break;
+  }
+
+  txn_metadata next = *t;
+  next.timeout_ms = req.transaction_timeout_ms;
+  next.partitions.clear();
+  next.state = txn_state::empty;
+  next.start_ms = -1;
+  next.last_update_ms = _clock.wall_ms();
+  const bool expected_current = !kip360 || req.producer_epoch == t->producer_epoch || t->producer_epoch == no_epoch;
+  if (epoch_exhausted(t->producer_epoch) && expected_current) {
+    auto id = _ids();
+    if (!id) {
+      resp.error = errc::coordinator_not_available;
+      return resp;
+    }
+    next.last_producer_id = t->producer_id;
+    next.last_producer_epoch = kip360 ? t->producer_epoch : no_epoch;
+    next.producer_id = id.value();
+    next.producer_epoch = 0;
+  } else if (expected_current) {
+    next.last_producer_epoch = t->producer_epoch;
+    next.producer_epoch = static_cast<int16_t>(t->producer_epoch + 1);
+  } else if (req.producer_epoch == t->last_producer_epoch) {
+    // A retry of a bump whose answer was lost: the current id/epoch again, nothing written.
+    resp.producer_id = t->producer_id;
+    resp.producer_epoch = t->producer_epoch;
+    return resp;
+  } else {
+    resp.error = errc::producer_fenced;
+    return resp;
+  }
+
+  if (t == &fresh) {
+    auto& slot = pd->txns[req.transactional_id];
+    slot.id = req.transactional_id;
+    if (auto e = persist(*pd, slot, next); e != errc::none) {
+      pd->txns.erase(req.transactional_id);
+      resp.error = e;
+      return resp;
+    }
+    t = &slot;
+  } else if (auto e = persist(*pd, *t, next); e != errc::none) {
+    resp.error = e;
+    return resp;
+  }
+  resp.producer_id = t->producer_id;
+  resp.producer_epoch = t->producer_epoch;
+  return resp;
+}
+
+errc transaction_manager::add(int32_t partition, const std::string& transactional_id, int64_t producer_id,
+                              int16_t producer_epoch, const std::vector<topic_partition>& partitions) {
+  if (transactional_id.empty()) return errc::invalid_request;
+  errc err;
+  auto* pd = owned(partition, err);
+  if (!pd) return err;
+  auto it = pd->txns.find(transactional_id);
+  if (it == pd->txns.end() || it->second.producer_id != producer_id) return errc::invalid_producer_id_mapping;
+  auto& t = it->second;
+  if (t.producer_epoch != producer_epoch) return errc::producer_fenced;
+  if (t.preparing() || t.state == txn_state::prepare_epoch_fence) return errc::concurrent_transactions;
+  if (t.state == txn_state::dead) return errc::invalid_txn_state;
+  if (t.state == txn_state::ongoing &&
+      std::all_of(partitions.begin(), partitions.end(), [&](const auto& tp) { return t.partitions.count(tp) > 0; }))
+    return errc::none;
+  txn_metadata next = t;
+  if (t.state != txn_state::ongoing) {
+    next.partitions.clear();
+    next.start_ms = _clock.wall_ms();
+  }
+  next.state = txn_state::ongoing;
+  next.partitions.insert(partitions.begin(), partitions.end());
+  next.last_update_ms = _clock.wall_ms();
+  return persist(*pd, t, next);
+}
+
+errc transaction_manager::add_partitions(int32_t partition, const std::string& transactional_id, int64_t producer_id,
+                                         int16_t producer_epoch, const std::vector<topic_partition>& partitions) {
+  return add(partition, transactional_id, producer_id, producer_epoch, partitions);
+}
+
+errc transaction_manager::add_offsets(int32_t partition, const std::string& transactional_id, int64_t producer_id,
+                                      int16_t producer_epoch, int32_t offsets_partition) {
+  std::vector<topic_partition> tps{{consumer_offsets_topic, offsets_partition}};
+  return add(partition, transactional_id, producer_id, producer_epoch, tps);
+}
+
+errc transaction_manager::end_txn(int32_t partition, const std::string& transactional_id, int64_t producer_id,
+                                  int16_t producer_epoch, bool commit) {
+  if (transactional_id.empty()) return errc::invalid_request;
+  errc err;
+  auto* pd = owned(partition, err);
+  if (!pd) return err;
+  auto it = pd->txns.find(transactional_id);
+  if (it == pd->txns.end() || it->second.producer_id != producer_id) return errc::invalid_producer_id_mapping;
+  auto& t = it->second;
+  if (t.producer_epoch != producer_epoch) return errc::producer_fenced;
+  switch (t.state) {
+    case txn_state::ongoing:
+      return prepare_end(*pd, t, commit, false);
+    case txn_state::complete_commit:
+      return commit ? errc::none : errc::invalid_txn_state;  // a retry of a finished commit
+    case txn_state::complete_abort:
+      return commit ? errc::invalid_txn_state : errc::none;
+    case txn_state::prepare_commit:
+      return commit ? errc::concurrent_transactions : errc::invalid_txn_state;
+    case txn_state::prepare_abort:
+      return commit ? errc::invalid_txn_state : errc::concurrent_transactions;
+    case txn_state::prepare_epoch_fence:
+      return errc::concurrent_transactions;
+    case txn_state::empty:
+    case txn_state::dead:
+      return errc::invalid_txn_state;
+  }
+  return errc::invalid_txn_state;
+}
+
+bool transaction_manager::markers_written(const marker_work& work) {
+  auto pit = _partitions.find(work.txn_partition);
+  if (pit == _partitions.end() || !pit->second->loaded || pit->second->coordinator_epoch != work.coordinator_epoch)
+    return false;
+  auto& pd = *pit->second;
+  auto it = pd.txns.find(work.transactional_id);
+  if (it == pd.txns.end()) return false;
+  auto& t = it->second;
+  const auto want = work.commit ? txn_state::prepare_commit : txn_state::prepare_abort;
+  if (t.state != want || t.producer_id != work.producer_id || t.producer_epoch != work.producer_epoch) return false;
+  // An append failure leaves Prepare*: tick() re-emits the work and the next confirmation retries.
+  return complete(pd, t) == errc::none;
+}
+
+void transaction_manager::tick() {
+  const int64_t wall = _clock.wall_ms();
+  const int64_t mono = _clock.monotonic_ms();
+  for (auto& [_, pdp] : _partitions) {
+    auto& pd = *pdp;
+    if (!pd.loaded) continue;
+    std::vector<txn_metadata*> timed_out;
+    std::vector<txn_metadata*> retry;
+    for (auto& [id, t] : pd.txns) {
+      if ((t.state == txn_state::ongoing || t.state == txn_state::prepare_epoch_fence) && t.start_ms >= 0 &&
+          t.start_ms + t.timeout_ms < wall)
+        timed_out.push_back(&t);
+      else if (t.preparing() && t.marker_retry_at_ms <= mono)
+        retry.push_back(&t);
+    }
+    for (auto* t : timed_out) {
+      log::get("coordinator")->info("__transaction_state-{}: aborting {} (producer id {}, epoch {}): open longer than {} ms",
+                                    pd.id, t->id, t->producer_id, t->producer_epoch, t->timeout_ms);
+      (void)prepare_end(pd, *t, false, true);
+    }
+    for (auto* t : retry) resume_markers(pd, *t);
+  }
+}
+
+// ---- queries ----------------------------------------------------------------------------------
+
+described_txn transaction_manager::describe(int32_t partition, const std::string& transactional_id) const {
+  described_txn d;
+  d.transactional_id = transactional_id;
+  errc err;
+  const auto* pd = owned(partition, err);
+  if (!pd) {
+    d.error = err;
+    return d;
+  }
+  auto it = pd->txns.find(transactional_id);
+  if (it == pd->txns.end()) {
+    d.error = errc::transactional_id_not_found;
+    return d;
+  }
+  const auto& t = it->second;
+  d.state = state_name(t.state);
+  d.producer_id = t.producer_id;
+  d.producer_epoch = t.producer_epoch;
+  d.transaction_timeout_ms = t.timeout_ms;
+  d.start_timestamp_ms = t.start_ms;
+  d.partitions.assign(t.partitions.begin(), t.partitions.end());
+  return d;
+}
+
+std::vector<listed_txn> transaction_manager::list(const std::vector<std::string>& states,
+                                                  const std::vector<int64_t>& producer_ids) const {
+  std::vector<listed_txn> out;
+  for (const auto& [_, pd] : _partitions) {
+    if (!pd->loaded) continue;
+    for (const auto& [id, t] : pd->txns) {
+      const std::string name = state_name(t.state);
+      if (!states.empty() && std::find(states.begin(), states.end(), name) == states.end()) continue;
+      if (!producer_ids.empty() && std::find(producer_ids.begin(), producer_ids.end(), t.producer_id) == producer_ids.end())
+        continue;
+      out.push_back({id, t.producer_id, name});
+    }
+  }
+  return out;
+}
+
+}  // namespace sluice::coordinator::txn

@@ -1,0 +1,177 @@
+#pragma once
+// Kafka's transaction coordinator state machine, without I/O: one transaction_manager per shard
+// holds every transactional id whose __transaction_state partition that shard owns. Everything
+// here runs on that one shard: no locks, and every call answers synchronously.
+//
+// States: Empty -> Ongoing -> PrepareCommit | PrepareAbort -> CompleteCommit | CompleteAbort,
+// then Ongoing again on the next AddPartitions/AddOffsets. Every transition is appended to the
+// partition's txn_log_store (txn_log_format.h) before it is acknowledged; an append failure
+// leaves the state unchanged and answers COORDINATOR_NOT_AVAILABLE (retriable).
+//
+// Markers: entering Prepare* emits a marker_work through the injected marker_sink; the server
+// writes the COMMIT/ABORT control records to every listed partition and then calls
+// markers_written(), which moves the transaction to Complete*. Until then tick() re-emits the
+// work every marker_retry_interval_ms, so the server must tolerate a marker written twice (a
+// second marker for a producer with no open transaction is a no-op on the partition side).
+//
+// Time: transaction start/update timestamps and the timeout abort use the clock's wall time (as
+// Kafka, so they survive a reload); marker retries use monotonic time.
+//
+// Errors follow Kafka 3.x's TransactionCoordinator (transaction version 1). A stale epoch answers
+// PRODUCER_FENCED; the handlers map it to INVALID_PRODUCER_EPOCH for request versions older than
+// KIP-588 (InitProducerId < 4, AddPartitionsToTxn/AddOffsetsToTxn/EndTxn < 2).
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/result.h"
+#include "coordinator/txn/txn_log_format.h"
+#include "model/record_batch_builder.h"
+#include "protocol/error_code.h"
+
+namespace sluice::coordinator::txn {
+
+using errc = protocol::error_code;
+
+inline constexpr const char* consumer_offsets_topic = "__consumer_offsets";
+
+// One partition of __transaction_state, as the coordinator needs it. Implemented by the server
+// on top of the partition's log; used only on the partition's shard.
+class txn_log_store {
+ public:
+  virtual ~txn_log_store() = default;
+  // Appends the records as one batch; returns once it is written as a Produce with acks=all.
+  virtual result<void> append(const std::vector<model::record_data>& records) = 0;
+  // Calls fn for every record from the log start to the end, in offset order.
+  virtual result<void> read_all(const std::function<void(const model::decoded_record&)>& fn) = 0;
+};
+
+struct txn_config {
+  int32_t max_timeout_ms = 900000;            // transaction.max.timeout.ms
+  int64_t marker_retry_interval_ms = 1000;    // re-emit marker work not confirmed within this
+};
+
+struct topic_partition {
+  std::string topic;
+  int32_t partition = 0;
+  auto operator<=>(const topic_partition&) const = default;
+};
+
+// "Write these markers": one per transaction reaching Prepare*. coordinator_epoch is the epoch
+// the __transaction_state partition was loaded in (WriteTxnMarkers' CoordinatorEpoch).
+struct marker_work {
+  int32_t txn_partition = 0;  // the __transaction_state partition
+  std::string transactional_id;
+  int64_t producer_id = -1;
+  int16_t producer_epoch = -1;
+  bool commit = false;
+  int32_t coordinator_epoch = -1;
+  std::vector<topic_partition> partitions;  // sorted, never empty
+};
+
+// Returns a fresh producer id (producer_id_manager::next_id in the broker).
+using producer_id_source = std::function<result<int64_t>()>;
+// Receives marker work, on this shard; must not call back into the manager synchronously
+// except markers_written.
+using marker_sink = std::function<void(const marker_work&)>;
+
+struct init_pid_request {
+  std::string transactional_id;
+  int32_t transaction_timeout_ms = 0;
+  int64_t producer_id = -1;     // InitProducerId v3+ (KIP-360): the producer's current id, or -1
+  int16_t producer_epoch = -1;  // and epoch, or -1
+};
+
+struct init_pid_response {
+  errc error = errc::none;
+  int64_t producer_id = -1;
+  int16_t producer_epoch = -1;
+};
+
+struct described_txn {
+  errc error = errc::none;
+  std::string transactional_id;
+  std::string state;  // Kafka's state name
+  int64_t producer_id = -1;
+  int16_t producer_epoch = -1;
+  int32_t transaction_timeout_ms = 0;
+  int64_t start_timestamp_ms = -1;
+  std::vector<topic_partition> partitions;
+};
+
+struct listed_txn {
+  std::string transactional_id;
+  int64_t producer_id = -1;
+  std::string state;
+};
+
+class transaction_manager {
+ public:
+  transaction_manager(txn_config cfg, sluice::clock& clock, producer_id_source ids, marker_sink markers);
+  ~transaction_manager();
+  transaction_manager(const transaction_manager&) = delete;
+  transaction_manager& operator=(const transaction_manager&) = delete;
+
+  // Partition ownership, as group_manager: begin_loading -> COORDINATOR_LOAD_IN_PROGRESS; load
+  // rebuilds the partition's transactional ids from the store (re-emitting marker work for every
+  // Prepare* state found); unload drops them (NOT_COORDINATOR afterwards).
+  void begin_loading(int32_t partition);
+  result<void> load(int32_t partition, int32_t coordinator_epoch, std::unique_ptr<txn_log_store> store);
+  void unload(int32_t partition);
+  enum class partition_status { not_owned, loading, loaded };
+  partition_status status(int32_t partition) const;
+
+  // `partition` is the transactional id's __transaction_state partition (placement.h).
+  init_pid_response init_producer_id(int32_t partition, const init_pid_request& req);
+  // One error for all the partitions (Kafka answers every partition with it).
+  errc add_partitions(int32_t partition, const std::string& transactional_id, int64_t producer_id,
+                      int16_t producer_epoch, const std::vector<topic_partition>& partitions);
+  // Adds __consumer_offsets-`offsets_partition` (the group's partition) to the transaction.
+  errc add_offsets(int32_t partition, const std::string& transactional_id, int64_t producer_id,
+                   int16_t producer_epoch, int32_t offsets_partition);
+  errc end_txn(int32_t partition, const std::string& transactional_id, int64_t producer_id, int16_t producer_epoch,
+               bool commit);
+  // The server wrote every marker of `work`. Stale confirmations (another epoch, the partition
+  // no longer owned, the transaction already completed) are ignored and answer false.
+  bool markers_written(const marker_work& work);
+
+  // Aborts Ongoing transactions past their timeout (epoch bumped, as Kafka's coordinator-initiated
+  // abort fences the producer) and re-emits unconfirmed marker work.
+  void tick();
+
+  described_txn describe(int32_t partition, const std::string& transactional_id) const;
+  // Transactional ids of every loaded partition; `states` empty = all (Kafka's names, exact),
+  // `producer_ids` empty = all.
+  std::vector<listed_txn> list(const std::vector<std::string>& states, const std::vector<int64_t>& producer_ids) const;
+  bool loading() const;
+  size_t txn_count() const;
+
+ private:
+  struct txn_metadata;
+  struct partition_data;
+
+  partition_data* owned(int32_t partition, errc& err);
+  const partition_data* owned(int32_t partition, errc& err) const;
+  errc persist(partition_data& pd, txn_metadata& current, const txn_metadata& next);
+  errc prepare_end(partition_data& pd, txn_metadata& t, bool commit, bool bump_epoch);
+  errc complete(partition_data& pd, txn_metadata& t);
+  errc add(int32_t partition, const std::string& transactional_id, int64_t producer_id, int16_t producer_epoch,
+           const std::vector<topic_partition>& partitions);
+  void emit(partition_data& pd, txn_metadata& t);
+  void resume_markers(partition_data& pd, txn_metadata& t);
+  void apply_record(partition_data& pd, const model::decoded_record& r);
+
+  txn_config _cfg;
+  sluice::clock& _clock;
+  producer_id_source _ids;
+  marker_sink _markers;
+  std::map<int32_t, std::unique_ptr<partition_data>> _partitions;
+};
+
+}  // namespace sluice::coordinator::txn

@@ -1,0 +1,376 @@
+#include "coordinator/txn/transaction_manager.h"
+
+#include <gtest/gtest.h>
+
+namespace sluice::coordinator::txn {
+namespace {
+
+// An in-memory __transaction_state partition; shared so a second manager can reload it.
+struct memory_log {
+  std::vector<model::decoded_record> records;
+  bool fail = false;
+};
+
+class memory_store final : public txn_log_store {
+ public:
+  explicit memory_store(std::shared_ptr<memory_log> l) : _l(std::move(l)) {}
+  result<void> append(const std::vector<model::record_data>& recs) override {
+    if (_l->fail) return std::make_error_code(std::errc::io_error);
+    for (const auto& r : recs) {
+      model::decoded_record d;
+      d.offset = static_cast<int64_t>(_l->records.size());
+      d.key = r.key;
+      d.value = r.value;
+      d.timestamp_ms = r.timestamp_ms;
+      _l->records.push_back(d);
+    }
+    return ok();
+  }
+  result<void> read_all(const std::function<void(const model::decoded_record&)>& fn) override {
+    for (const auto& r : _l->records) fn(r);
+    return ok();
+  }
+
+ private:
+  std::shared_ptr<memory_log> _l;
+};
+
+constexpr int32_t P = 3;
+constexpr int32_t coord_epoch = 11;
+
+struct TransactionManager : ::testing::Test {
+  manual_clock clock;
+  txn_config cfg;
+  std::shared_ptr<memory_log> log = std::make_shared<memory_log>();
+  std::vector<marker_work> markers;
+  int64_t next_pid = 1000;
+  std::unique_ptr<transaction_manager> tm;
+
+  TransactionManager() {
+    cfg.max_timeout_ms = 60000;
+    restart();
+  }
+  void restart() {
+    markers.clear();
+    tm = std::make_unique<transaction_manager>(
+        cfg, clock, [this]() -> result<int64_t> { return next_pid++; },
+        [this](const marker_work& w) { markers.push_back(w); });
+    ASSERT_TRUE(tm->load(P, coord_epoch, std::make_unique<memory_store>(log)));
+  }
+  init_pid_response init(const std::string& id = "tx", int64_t pid = -1, int16_t epoch = -1, int32_t timeout = 10000) {
+    init_pid_request r;
+    r.transactional_id = id;
+    r.transaction_timeout_ms = timeout;
+    r.producer_id = pid;
+    r.producer_epoch = epoch;
+    return tm->init_producer_id(P, r);
+  }
+  // The last decoded value written to the log.
+  txn_log_value last_value() {
+    const auto& v = *log->records.back().value;
+    auto d = decode_txn_log_value(std::span(reinterpret_cast<const uint8_t*>(v.data()), v.size()));
+    EXPECT_TRUE(d);
+    return d ? *d : txn_log_value{};
+  }
+  std::string state(const std::string& id = "tx") { return tm->describe(P, id).state; }
+};
+
+TEST_F(TransactionManager, InitProducerIdNewThenBumpsEpoch) {
+  auto r = init();
+  EXPECT_EQ(r.error, errc::none);
+  EXPECT_EQ(r.producer_id, 1000);
+  EXPECT_EQ(r.producer_epoch, 0);
+  ASSERT_EQ(log->records.size(), 1u);
+  EXPECT_EQ(*log->records[0].key, encode_txn_log_key("tx"));
+  EXPECT_EQ(last_value().state, txn_state::empty);
+  EXPECT_EQ(last_value().producer_epoch, 0);
+  auto r2 = init();
+  EXPECT_EQ(r2.producer_id, 1000);
+  EXPECT_EQ(r2.producer_epoch, 1);
+  EXPECT_EQ(log->records.size(), 2u);
+  EXPECT_EQ(state(), "Empty");
+}
+
+TEST_F(TransactionManager, InitProducerIdValidatesRequest) {
+  EXPECT_EQ(init("tx", -1, -1, 0).error, errc::invalid_transaction_timeout);
+  EXPECT_EQ(init("tx", -1, -1, 60001).error, errc::invalid_transaction_timeout);
+  EXPECT_EQ(init("", -1, -1).error, errc::invalid_request);
+  init_pid_request r;
+  r.transactional_id = "tx";
+  r.transaction_timeout_ms = 1000;
+  EXPECT_EQ(tm->init_producer_id(P + 1, r).error, errc::not_coordinator);
+  tm->begin_loading(P + 1);
+  EXPECT_EQ(tm->init_producer_id(P + 1, r).error, errc::coordinator_load_in_progress);
+  EXPECT_TRUE(log->records.empty());
+}
+
+TEST_F(TransactionManager, CommitFlowWritesEachStepBeforeAnswering) {
+  auto r = init();
+  EXPECT_EQ(tm->add_partitions(P, "tx", r.producer_id, r.producer_epoch, {{"t", 1}, {"t", 0}}), errc::none);
+  EXPECT_EQ(last_value().state, txn_state::ongoing);
+  EXPECT_EQ(last_value().partitions, (std::map<std::string, std::vector<int32_t>>{{"t", {0, 1}}}));
+  const auto n = log->records.size();
+  // Already included: nothing written.
+  EXPECT_EQ(tm->add_partitions(P, "tx", r.producer_id, r.producer_epoch, {{"t", 0}}), errc::none);
+  EXPECT_EQ(log->records.size(), n);
+  EXPECT_EQ(tm->add_offsets(P, "tx", r.producer_id, r.producer_epoch, 17), errc::none);
+  EXPECT_EQ(tm->end_txn(P, "tx", r.producer_id, r.producer_epoch, true), errc::none);
+  EXPECT_EQ(last_value().state, txn_state::prepare_commit);
+  ASSERT_EQ(markers.size(), 1u);
+  const auto& w = markers[0];
+  EXPECT_TRUE(w.commit);
+  EXPECT_EQ(w.producer_id, 1000);
+  EXPECT_EQ(w.producer_epoch, 0);
+  EXPECT_EQ(w.coordinator_epoch, coord_epoch);
+  EXPECT_EQ(w.txn_partition, P);
+  EXPECT_EQ(w.partitions, (std::vector<topic_partition>{{"__consumer_offsets", 17}, {"t", 0}, {"t", 1}}));
+  // While preparing: retries of the same outcome wait, the other outcome is illegal.
+  EXPECT_EQ(tm->end_txn(P, "tx", r.producer_id, r.producer_epoch, true), errc::concurrent_transactions);
+  EXPECT_EQ(tm->end_txn(P, "tx", r.producer_id, r.producer_epoch, false), errc::invalid_txn_state);
+  EXPECT_EQ(tm->add_partitions(P, "tx", r.producer_id, r.producer_epoch, {{"u", 0}}), errc::concurrent_transactions);
+  EXPECT_EQ(init().error, errc::concurrent_transactions);
+  EXPECT_TRUE(tm->markers_written(w));
+  EXPECT_EQ(last_value().state, txn_state::complete_commit);
+  EXPECT_TRUE(last_value().partitions.empty());
+  EXPECT_FALSE(tm->markers_written(w));  // a duplicate confirmation changes nothing
+  EXPECT_EQ(tm->end_txn(P, "tx", r.producer_id, r.producer_epoch, true), errc::none);  // idempotent retry
+  EXPECT_EQ(tm->end_txn(P, "tx", r.producer_id, r.producer_epoch, false), errc::invalid_txn_state);
+  // The next transaction starts afresh.
+  clock.advance_ms(50);
+  EXPECT_EQ(tm->add_partitions(P, "tx", r.producer_id, r.producer_epoch, {{"u", 2}}), errc::none);
+  EXPECT_EQ(last_value().partitions, (std::map<std::string, std::vector<int32_t>>{{"u", {2}}}));
+  EXPECT_EQ(last_value().start_timestamp_ms, clock.wall_ms());
+}
+
+TEST_F(TransactionManager, AbortFlowAndIllegalSteps) {
+  auto r = init();
+  EXPECT_EQ(tm->end_txn(P, "tx", r.producer_id, r.producer_epoch, false), errc::invalid_txn_state);  // Empty
+  EXPECT_EQ(tm->add_partitions(P, "nope", r.producer_id, r.producer_epoch, {{"t", 0}}), errc::invalid_producer_id_mapping);
+  EXPECT_EQ(tm->add_partitions(P, "tx", r.producer_id + 1, r.producer_epoch, {{"t", 0}}), errc::invalid_producer_id_mapping);
+  EXPECT_EQ(tm->add_partitions(P, "tx", r.producer_id, r.producer_epoch + 1, {{"t", 0}}), errc::producer_fenced);
+  EXPECT_EQ(tm->end_txn(P, "tx", r.producer_id + 1, r.producer_epoch, true), errc::invalid_producer_id_mapping);
+  EXPECT_EQ(tm->add_partitions(P, "tx", r.producer_id, r.producer_epoch, {{"t", 0}}), errc::none);
+  EXPECT_EQ(tm->end_txn(P, "tx", r.producer_id, r.producer_epoch, false), errc::none);
+  EXPECT_EQ(state(), "PrepareAbort");
+  ASSERT_EQ(markers.size(), 1u);
+  EXPECT_FALSE(markers[0].commit);
+  EXPECT_EQ(tm->end_txn(P, "tx", r.producer_id, r.producer_epoch, true), errc::invalid_txn_state);
+  EXPECT_EQ(tm->end_txn(P, "tx", r.producer_id, r.producer_epoch, false), errc::concurrent_transactions);
+  EXPECT_TRUE(tm->markers_written(markers[0]));
+  EXPECT_EQ(state(), "CompleteAbort");
+  EXPECT_EQ(tm->end_txn(P, "tx", r.producer_id, r.producer_epoch, false), errc::none);
+  EXPECT_EQ(tm->end_txn(P, "tx", r.producer_id, r.producer_epoch, true), errc::invalid_txn_state);
+}
+
+TEST_F(TransactionManager, ZombieFencing) {
+  auto a = init();
+  ASSERT_EQ(tm->add_partitions(P, "tx", a.producer_id, a.producer_epoch, {{"t", 0}}), errc::none);
+  // A second instance starts: the open transaction is aborted with a bumped epoch first.
+  EXPECT_EQ(init().error, errc::concurrent_transactions);
+  EXPECT_EQ(state(), "PrepareAbort");
+  ASSERT_EQ(markers.size(), 1u);
+  EXPECT_FALSE(markers[0].commit);
+  EXPECT_EQ(markers[0].producer_epoch, a.producer_epoch + 1);  // the fencing epoch goes into the markers
+  EXPECT_EQ(init().error, errc::concurrent_transactions);     // still aborting
+  // The zombie can no longer act.
+  EXPECT_EQ(tm->end_txn(P, "tx", a.producer_id, a.producer_epoch, true), errc::producer_fenced);
+  EXPECT_EQ(tm->add_partitions(P, "tx", a.producer_id, a.producer_epoch, {{"t", 1}}), errc::producer_fenced);
+  ASSERT_TRUE(tm->markers_written(markers[0]));
+  auto b = init();
+  EXPECT_EQ(b.error, errc::none);
+  EXPECT_EQ(b.producer_id, a.producer_id);
+  EXPECT_EQ(b.producer_epoch, a.producer_epoch + 2);
+  EXPECT_EQ(tm->add_partitions(P, "tx", a.producer_id, a.producer_epoch, {{"t", 1}}), errc::producer_fenced);
+  EXPECT_EQ(tm->end_txn(P, "tx", a.producer_id, a.producer_epoch, false), errc::producer_fenced);
+  // KIP-360 from the zombie with its stale epoch: fenced, nothing written.
+  const auto n = log->records.size();
+  EXPECT_EQ(init("tx", a.producer_id, a.producer_epoch).error, errc::producer_fenced);
+  EXPECT_EQ(init("tx", a.producer_id + 5, 0).error, errc::producer_fenced);
+  EXPECT_EQ(log->records.size(), n);
+  EXPECT_EQ(tm->add_partitions(P, "tx", b.producer_id, b.producer_epoch, {{"t", 1}}), errc::none);
+}
+
+TEST_F(TransactionManager, Kip360BumpAndLostResponseRetry) {
+  auto a = init();
+  auto b = init("tx", a.producer_id, a.producer_epoch);
+  EXPECT_EQ(b.error, errc::none);
+  EXPECT_EQ(b.producer_epoch, a.producer_epoch + 1);
+  const auto n = log->records.size();
+  // The answer was lost and the producer retries with what it had: the same id/epoch again.
+  auto c = init("tx", a.producer_id, a.producer_epoch);
+  EXPECT_EQ(c.error, errc::none);
+  EXPECT_EQ(c.producer_id, b.producer_id);
+  EXPECT_EQ(c.producer_epoch, b.producer_epoch);
+  EXPECT_EQ(log->records.size(), n);
+}
+
+TEST_F(TransactionManager, EpochExhaustionRotatesProducerId) {
+  auto a = init();
+  // Put the id at the last usable epoch through the log, as a long-lived id would be.
+  txn_log_value v;
+  v.producer_id = a.producer_id;
+  v.producer_epoch = 32766;  // Short.MAX - 1: exhausted
+  v.transaction_timeout_ms = 10000;
+  v.state = txn_state::complete_commit;
+  v.last_update_timestamp_ms = clock.wall_ms();
+  log->records.push_back({static_cast<int64_t>(log->records.size()), clock.wall_ms(), encode_txn_log_key("tx"),
+                          encode_txn_log_value(v), {}});
+  restart();
+  auto r = init("tx", a.producer_id, 32766);
+  EXPECT_EQ(r.error, errc::none);
+  EXPECT_EQ(r.producer_id, 1001);
+  EXPECT_EQ(r.producer_epoch, 0);
+  EXPECT_EQ(last_value().producer_id, 1001);
+  // A retry carrying the old id and exhausted epoch gets the rotated id back, nothing written.
+  const auto n = log->records.size();
+  auto again = init("tx", a.producer_id, 32766);
+  EXPECT_EQ(again.error, errc::none);
+  EXPECT_EQ(again.producer_id, 1001);
+  EXPECT_EQ(again.producer_epoch, 0);
+  EXPECT_EQ(log->records.size(), n);
+  EXPECT_EQ(tm->add_partitions(P, "tx", 1001, 0, {{"t", 0}}), errc::none);
+}
+
+TEST_F(TransactionManager, EpochExhaustionWithoutKip360) {
+  init();
+  txn_log_value v;
+  v.producer_id = 1000;
+  v.producer_epoch = 32767;
+  v.transaction_timeout_ms = 10000;
+  v.state = txn_state::empty;
+  log->records.push_back({static_cast<int64_t>(log->records.size()), 0, encode_txn_log_key("tx"), encode_txn_log_value(v), {}});
+  restart();
+  auto r = init();
+  EXPECT_EQ(r.error, errc::none);
+  EXPECT_EQ(r.producer_id, 1001);
+  EXPECT_EQ(r.producer_epoch, 0);
+}
+
+TEST_F(TransactionManager, TimeoutAbortsOngoingAndFencesProducer) {
+  auto a = init("tx", -1, -1, 1000);
+  ASSERT_EQ(tm->add_partitions(P, "tx", a.producer_id, a.producer_epoch, {{"t", 0}}), errc::none);
+  clock.advance_ms(1000);
+  tm->tick();
+  EXPECT_EQ(state(), "Ongoing");  // not older than the timeout yet
+  EXPECT_TRUE(markers.empty());
+  clock.advance_ms(1);
+  tm->tick();
+  EXPECT_EQ(state(), "PrepareAbort");
+  EXPECT_EQ(last_value().producer_epoch, a.producer_epoch + 1);
+  ASSERT_EQ(markers.size(), 1u);
+  EXPECT_FALSE(markers[0].commit);
+  EXPECT_EQ(markers[0].producer_epoch, a.producer_epoch + 1);
+  EXPECT_EQ(tm->end_txn(P, "tx", a.producer_id, a.producer_epoch, true), errc::producer_fenced);
+  ASSERT_TRUE(tm->markers_written(markers[0]));
+  EXPECT_EQ(state(), "CompleteAbort");
+}
+
+TEST_F(TransactionManager, UnconfirmedMarkersAreReemitted) {
+  cfg.marker_retry_interval_ms = 500;
+  restart();
+  auto a = init();
+  ASSERT_EQ(tm->add_partitions(P, "tx", a.producer_id, a.producer_epoch, {{"t", 0}}), errc::none);
+  ASSERT_EQ(tm->end_txn(P, "tx", a.producer_id, a.producer_epoch, true), errc::none);
+  ASSERT_EQ(markers.size(), 1u);
+  clock.advance_ms(499);
+  tm->tick();
+  EXPECT_EQ(markers.size(), 1u);
+  clock.advance_ms(1);
+  tm->tick();
+  ASSERT_EQ(markers.size(), 2u);
+  EXPECT_EQ(markers[1].partitions, markers[0].partitions);
+  EXPECT_TRUE(markers[1].commit);
+  EXPECT_TRUE(tm->markers_written(markers[1]));
+  clock.advance_ms(10000);
+  tm->tick();
+  EXPECT_EQ(markers.size(), 2u);
+}
+
+TEST_F(TransactionManager, ReloadInEachState) {
+  auto a = init("a");
+  auto b = init("b");
+  auto c = init("c");
+  auto d = init("d");
+  ASSERT_EQ(tm->add_partitions(P, "b", b.producer_id, b.producer_epoch, {{"t", 0}}), errc::none);  // Ongoing
+  ASSERT_EQ(tm->add_partitions(P, "c", c.producer_id, c.producer_epoch, {{"t", 1}}), errc::none);
+  ASSERT_EQ(tm->end_txn(P, "c", c.producer_id, c.producer_epoch, true), errc::none);  // PrepareCommit
+  ASSERT_EQ(tm->add_partitions(P, "d", d.producer_id, d.producer_epoch, {{"t", 2}}), errc::none);
+  ASSERT_EQ(tm->end_txn(P, "d", d.producer_id, d.producer_epoch, false), errc::none);
+  ASSERT_TRUE(tm->markers_written(markers.back()));  // CompleteAbort
+  restart();
+  EXPECT_EQ(tm->txn_count(), 4u);
+  EXPECT_EQ(state("a"), "Empty");
+  EXPECT_EQ(state("b"), "Ongoing");
+  EXPECT_EQ(state("c"), "PrepareCommit");
+  EXPECT_EQ(state("d"), "CompleteAbort");
+  EXPECT_EQ(tm->describe(P, "b").partitions, (std::vector<topic_partition>{{"t", 0}}));
+  EXPECT_EQ(tm->describe(P, "a").producer_id, a.producer_id);
+  // The Prepare* transaction resumes its markers phase on load.
+  ASSERT_EQ(markers.size(), 1u);
+  EXPECT_EQ(markers[0].transactional_id, "c");
+  EXPECT_TRUE(markers[0].commit);
+  EXPECT_EQ(markers[0].partitions, (std::vector<topic_partition>{{"t", 1}}));
+  EXPECT_TRUE(tm->markers_written(markers[0]));
+  EXPECT_EQ(state("c"), "CompleteCommit");
+  // The reloaded Ongoing transaction still belongs to its producer and still times out.
+  EXPECT_EQ(tm->end_txn(P, "b", b.producer_id, b.producer_epoch, true), errc::none);
+  EXPECT_EQ(state("b"), "PrepareCommit");
+  // A marker confirmation from another coordinator epoch is stale.
+  auto stale = markers.back();
+  stale.coordinator_epoch = coord_epoch - 1;
+  EXPECT_FALSE(tm->markers_written(stale));
+  EXPECT_EQ(state("b"), "PrepareCommit");
+}
+
+TEST_F(TransactionManager, UnloadAndTombstones) {
+  init("a");
+  init("b");
+  log->records.push_back({static_cast<int64_t>(log->records.size()), 0, encode_txn_log_key("a"), std::nullopt, {}});
+  log->records.push_back({static_cast<int64_t>(log->records.size()), 0, std::string("\x00\x09", 2), std::string("x"), {}});
+  restart();
+  EXPECT_EQ(tm->txn_count(), 1u);
+  EXPECT_EQ(tm->describe(P, "a").error, errc::transactional_id_not_found);
+  EXPECT_EQ(tm->describe(P, "b").error, errc::none);
+  tm->unload(P);
+  EXPECT_EQ(tm->status(P), transaction_manager::partition_status::not_owned);
+  EXPECT_EQ(tm->describe(P, "b").error, errc::not_coordinator);
+  EXPECT_EQ(tm->end_txn(P, "b", 1001, 0, true), errc::not_coordinator);
+}
+
+TEST_F(TransactionManager, StoreFailureLeavesStateUnchanged) {
+  auto a = init();
+  ASSERT_EQ(tm->add_partitions(P, "tx", a.producer_id, a.producer_epoch, {{"t", 0}}), errc::none);
+  log->fail = true;
+  EXPECT_EQ(tm->end_txn(P, "tx", a.producer_id, a.producer_epoch, true), errc::coordinator_not_available);
+  EXPECT_EQ(state(), "Ongoing");
+  EXPECT_TRUE(markers.empty());
+  EXPECT_EQ(init("new").error, errc::coordinator_not_available);
+  EXPECT_EQ(tm->describe(P, "new").error, errc::transactional_id_not_found);
+  log->fail = false;
+  EXPECT_EQ(tm->end_txn(P, "tx", a.producer_id, a.producer_epoch, true), errc::none);
+  EXPECT_EQ(state(), "PrepareCommit");
+}
+
+TEST_F(TransactionManager, ListFiltersByStateAndProducerId) {
+  auto a = init("a");
+  init("b");
+  ASSERT_EQ(tm->add_partitions(P, "a", a.producer_id, a.producer_epoch, {{"t", 0}}), errc::none);
+  auto all = tm->list({}, {});
+  ASSERT_EQ(all.size(), 2u);
+  auto ongoing = tm->list({"Ongoing"}, {});
+  ASSERT_EQ(ongoing.size(), 1u);
+  EXPECT_EQ(ongoing[0].transactional_id, "a");
+  EXPECT_EQ(ongoing[0].producer_id, a.producer_id);
+  EXPECT_EQ(ongoing[0].state, "Ongoing");
+  auto by_pid = tm->list({}, {1001});
+  ASSERT_EQ(by_pid.size(), 1u);
+  EXPECT_EQ(by_pid[0].transactional_id, "b");
+  EXPECT_TRUE(tm->list({"Ongoing"}, {1001}).empty());
+  EXPECT_TRUE(tm->list({"NoSuchState"}, {}).empty());
+  EXPECT_FALSE(tm->loading());
+  tm->begin_loading(P + 1);
+  EXPECT_TRUE(tm->loading());
+}
+
+}  // namespace
+}  // namespace sluice::coordinator::txn
