@@ -90,15 +90,12 @@ void transaction_manager::apply_record(partition_data& pd, const model::decoded_
     return;
   }
   auto& t = pd.txns[*id];
-  if (t.id.empty()) t.id = *id;
-  // The in-memory last id/epoch follow the records we see, as well as v0 allows.
-  if (t.producer_id >= 0 && t.producer_id != v->producer_id) {
-    t.last_producer_id = t.producer_id;
-    t.last_producer_epoch = t.producer_epoch;
-  } else if (t.producer_epoch != v->producer_epoch) {
-    t.last_producer_epoch = t.producer_epoch;
-  }
-  if (v->previous_producer_id >= 0) t.last_producer_id = v->previous_producer_id;
+  t.id = *id;
+  // As Kafka 3.x on load: the last producer epoch is unknown (v0 does not store it), the last
+  // producer id only when a v1 record carries it. So a lost-answer retry of a bump made just
+  // before the coordinator moved is fenced rather than guessed.
+  t.last_producer_id = v->previous_producer_id;
+  t.last_producer_epoch = no_epoch;
   t.producer_id = v->producer_id;
   t.producer_epoch = v->producer_epoch;
   t.timeout_ms = v->transaction_timeout_ms;
@@ -482,7 +479,9 @@ described_txn transaction_manager::describe(int32_t partition, const std::string
 }
 
 std::vector<listed_txn> transaction_manager::list(const std::vector<std::string>& states,
-                                                  const std::vector<int64_t>& producer_ids) const {
+                                                  const std::vector<int64_t>& producer_ids,
+                                                  int64_t min_duration_ms) const {
+  const int64_t now = _clock.wall_ms();
   std::vector<listed_txn> out;
   for (const auto& [_, pd] : _partitions) {
     if (!pd->loaded) continue;
@@ -491,6 +490,7 @@ std::vector<listed_txn> transaction_manager::list(const std::vector<std::string>
       if (!states.empty() && std::find(states.begin(), states.end(), name) == states.end()) continue;
       if (!producer_ids.empty() && std::find(producer_ids.begin(), producer_ids.end(), t.producer_id) == producer_ids.end())
         continue;
+      if (min_duration_ms >= 0 && (t.start_ms < 0 || now - t.start_ms <= min_duration_ms)) continue;
       out.push_back({id, t.producer_id, name});
     }
   }

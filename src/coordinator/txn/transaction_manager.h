@@ -147,8 +147,10 @@ class transaction_manager {
 
   described_txn describe(int32_t partition, const std::string& transactional_id) const;
   // Transactional ids of every loaded partition; `states` empty = all (Kafka's names, exact),
-  // `producer_ids` empty = all.
-  std::vector<listed_txn> list(const std::vector<std::string>& states, const std::vector<int64_t>& producer_ids) const;
+  // `producer_ids` empty = all; min_duration_ms >= 0 (ListTransactions v1 DurationFilter): only
+  // transactions started more than that long ago.
+  std::vector<listed_txn> list(const std::vector<std::string>& states, const std::vector<int64_t>& producer_ids,
+                               int64_t min_duration_ms = -1) const;
   bool loading() const;
   size_t txn_count() const;
 

@@ -374,3 +374,49 @@ TEST_F(TransactionManager, ListFiltersByStateAndProducerId) {
 
 }  // namespace
 }  // namespace sluice::coordinator::txn
+
+namespace sluice::coordinator::txn {
+namespace {
+
+TEST_F(TransactionManager, EmptyTransactionCompletesAtOnce) {
+  auto a = init();
+  // AddPartitionsToTxn with no partitions still opens the transaction (as Kafka) ...
+  ASSERT_EQ(tm->add_partitions(P, "tx", a.producer_id, a.producer_epoch, {}), errc::none);
+  EXPECT_EQ(state(), "Ongoing");
+  // ... and ending it has no markers to write: PrepareCommit then CompleteCommit, both logged.
+  const auto n = log->records.size();
+  EXPECT_EQ(tm->end_txn(P, "tx", a.producer_id, a.producer_epoch, true), errc::none);
+  EXPECT_TRUE(markers.empty());
+  EXPECT_EQ(state(), "CompleteCommit");
+  ASSERT_EQ(log->records.size(), n + 2);
+  EXPECT_EQ(last_value().state, txn_state::complete_commit);
+}
+
+TEST_F(TransactionManager, ListDurationFilter) {
+  auto a = init("a");
+  auto b = init("b");
+  ASSERT_EQ(tm->add_partitions(P, "a", a.producer_id, a.producer_epoch, {{"t", 0}}), errc::none);
+  clock.advance_ms(5000);
+  ASSERT_EQ(tm->add_partitions(P, "b", b.producer_id, b.producer_epoch, {{"t", 1}}), errc::none);
+  clock.advance_ms(10);
+  auto old = tm->list({}, {}, 1000);
+  ASSERT_EQ(old.size(), 1u);
+  EXPECT_EQ(old[0].transactional_id, "a");
+  EXPECT_EQ(tm->list({}, {}, 0).size(), 2u);
+  EXPECT_EQ(tm->list({}, {}, 6000).size(), 0u);
+}
+
+TEST_F(TransactionManager, ReloadForgetsLastEpochSoStaleRetryIsFenced) {
+  auto a = init();
+  auto b = init("tx", a.producer_id, a.producer_epoch);
+  ASSERT_EQ(b.producer_epoch, a.producer_epoch + 1);
+  restart();
+  // Kafka 3.x keeps no last epoch in the log: after a reload the old epoch is simply stale.
+  EXPECT_EQ(init("tx", a.producer_id, a.producer_epoch).error, errc::producer_fenced);
+  auto c = init("tx", b.producer_id, b.producer_epoch);
+  EXPECT_EQ(c.error, errc::none);
+  EXPECT_EQ(c.producer_epoch, b.producer_epoch + 1);
+}
+
+}  // namespace
+}  // namespace sluice::coordinator::txn
