@@ -297,8 +297,25 @@ TEST_F(TransactionManager, ReloadInEachState) {
   ASSERT_EQ(tm->add_partitions(P, "d", d.producer_id, d.producer_epoch, {{"t", 2}}), errc::none);
   ASSERT_EQ(tm->end_txn(P, "d", d.producer_id, d.producer_epoch, false), errc::none);
   ASSERT_TRUE(tm->markers_written(markers.back()));  // CompleteAbort
+  auto e = init("e");
+  ASSERT_EQ(tm->add_partitions(P, "e", e.producer_id, e.producer_epoch, {{"t", 3}}), errc::none);
+  ASSERT_EQ(tm->end_txn(P, "e", e.producer_id, e.producer_epoch, false), errc::none);  // PrepareAbort
+  auto f = init("f");
+  ASSERT_EQ(tm->add_partitions(P, "f", f.producer_id, f.producer_epoch, {{"t", 4}}), errc::none);
+  ASSERT_EQ(tm->end_txn(P, "f", f.producer_id, f.producer_epoch, true), errc::none);
+  ASSERT_TRUE(tm->markers_written(markers.back()));  // CompleteCommit
   restart();
-  EXPECT_EQ(tm->txn_count(), 4u);
+  EXPECT_EQ(tm->txn_count(), 6u);
+  EXPECT_EQ(state("e"), "PrepareAbort");
+  EXPECT_EQ(state("f"), "CompleteCommit");
+  EXPECT_EQ(tm->end_txn(P, "f", f.producer_id, f.producer_epoch, true), errc::none);
+  ASSERT_EQ(markers.size(), 2u);  // c and e resume, in transactional id order
+  EXPECT_EQ(markers[1].transactional_id, "e");
+  EXPECT_FALSE(markers[1].commit);
+  EXPECT_EQ(markers[1].partitions, (std::vector<topic_partition>{{"t", 3}}));
+  EXPECT_TRUE(tm->markers_written(markers[1]));
+  EXPECT_EQ(state("e"), "CompleteAbort");
+  markers.pop_back();
   EXPECT_EQ(state("a"), "Empty");
   EXPECT_EQ(state("b"), "Ongoing");
   EXPECT_EQ(state("c"), "PrepareCommit");
@@ -320,6 +337,18 @@ TEST_F(TransactionManager, ReloadInEachState) {
   stale.coordinator_epoch = coord_epoch - 1;
   EXPECT_FALSE(tm->markers_written(stale));
   EXPECT_EQ(state("b"), "PrepareCommit");
+}
+
+TEST_F(TransactionManager, ReloadedOngoingTransactionStillTimesOut) {
+  auto a = init("tx", -1, -1, 1000);
+  ASSERT_EQ(tm->add_partitions(P, "tx", a.producer_id, a.producer_epoch, {{"t", 0}}), errc::none);
+  restart();
+  clock.advance_ms(1001);
+  tm->tick();
+  EXPECT_EQ(state(), "PrepareAbort");
+  ASSERT_EQ(markers.size(), 1u);
+  EXPECT_EQ(markers[0].producer_epoch, a.producer_epoch + 1);
+  EXPECT_EQ(markers[0].partitions, (std::vector<topic_partition>{{"t", 0}}));
 }
 
 TEST_F(TransactionManager, UnloadAndTombstones) {
