@@ -13,6 +13,7 @@ constexpr int16_t no_epoch = -1;
 constexpr int16_t max_epoch = std::numeric_limits<int16_t>::max();
 // Kafka's TransactionMetadata.isEpochExhausted: one epoch is kept in reserve for the fence bump.
 bool epoch_exhausted(int16_t e) { return e >= max_epoch - 1; }
+constexpr size_t max_string_bytes = std::numeric_limits<int16_t>::max();
 }  // namespace
 
 struct transaction_manager::txn_metadata {
@@ -239,7 +240,7 @@ errc transaction_manager::prepare_end(partition_data& pd, txn_metadata& t, bool 
 
 init_pid_response transaction_manager::init_producer_id(int32_t partition, const init_pid_request& req) {
   init_pid_response resp;
-  if (req.transactional_id.empty()) {
+  if (req.transactional_id.empty() || req.transactional_id.size() > max_string_bytes) {
     resp.error = errc::invalid_request;
     return resp;
   }
@@ -350,6 +351,9 @@ init_pid_response transaction_manager::init_producer_id(int32_t partition, const
 errc transaction_manager::add(int32_t partition, const std::string& transactional_id, int64_t producer_id,
                               int16_t producer_epoch, const std::vector<topic_partition>& partitions) {
   if (transactional_id.empty()) return errc::invalid_request;
+  // The record stores topics as int16-length strings; Kafka's topic names are far shorter anyway.
+  for (const auto& tp : partitions)
+    if (tp.topic.empty() || tp.topic.size() > max_string_bytes) return errc::invalid_request;
   errc err;
   auto* pd = owned(partition, err);
   if (!pd) return err;

@@ -95,6 +95,7 @@ TEST_F(TransactionManager, InitProducerIdValidatesRequest) {
   EXPECT_EQ(init("tx", -1, -1, 0).error, errc::invalid_transaction_timeout);
   EXPECT_EQ(init("tx", -1, -1, 60001).error, errc::invalid_transaction_timeout);
   EXPECT_EQ(init("", -1, -1).error, errc::invalid_request);
+  EXPECT_EQ(init(std::string(32768, 'x'), -1, -1).error, errc::invalid_request);
   init_pid_request r;
   r.transactional_id = "tx";
   r.transaction_timeout_ms = 1000;
@@ -148,6 +149,10 @@ TEST_F(TransactionManager, AbortFlowAndIllegalSteps) {
   EXPECT_EQ(tm->add_partitions(P, "nope", r.producer_id, r.producer_epoch, {{"t", 0}}), errc::invalid_producer_id_mapping);
   EXPECT_EQ(tm->add_partitions(P, "tx", r.producer_id + 1, r.producer_epoch, {{"t", 0}}), errc::invalid_producer_id_mapping);
   EXPECT_EQ(tm->add_partitions(P, "tx", r.producer_id, r.producer_epoch + 1, {{"t", 0}}), errc::producer_fenced);
+  EXPECT_EQ(tm->add_partitions(P, "tx", r.producer_id, r.producer_epoch, {{std::string(40000, 't'), 0}}),
+            errc::invalid_request);
+  EXPECT_EQ(tm->add_partitions(P, "tx", r.producer_id, r.producer_epoch, {{"", 0}}), errc::invalid_request);
+  EXPECT_EQ(state(), "Empty");
   EXPECT_EQ(tm->end_txn(P, "tx", r.producer_id + 1, r.producer_epoch, true), errc::invalid_producer_id_mapping);
   EXPECT_EQ(tm->add_partitions(P, "tx", r.producer_id, r.producer_epoch, {{"t", 0}}), errc::none);
   EXPECT_EQ(tm->end_txn(P, "tx", r.producer_id, r.producer_epoch, false), errc::none);

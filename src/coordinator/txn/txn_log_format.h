@@ -3,8 +3,8 @@
 // TransactionLogValue; docs/format/transaction-state.md) so tools reading the topic understand
 // them. Big-endian; the record key and value each start with an int16 version.
 //
-// Written: key v0 + value v0 (what Kafka 3.x writes; v1 values are written by Kafka only with
-// transaction version 2, which we do not implement). Read: key v0, values v0 and v1 (v1 is
+// Written: key v0 + value v0 (what Kafka 3.x writes; Kafka writes v1 values only once the
+// transaction.version feature is enabled, which we do not implement). Read: key v0, values v0 and v1 (v1 is
 // flexible: compact strings/arrays, unsigned varints, tagged fields; tags 0 PreviousProducerId,
 // 1 NextProducerId, 2 ClientTransactionVersion are read, unknown tags skipped). A null value is a
 // tombstone (the transactional id expired).
@@ -51,6 +51,7 @@ struct txn_log_value {
 inline constexpr size_t max_txn_topics = 100000;
 inline constexpr size_t max_txn_partitions_per_topic = 1000000;
 
+// REQUIRES: strings (transactional id, topics) at most INT16_MAX bytes (the manager checks).
 std::string encode_txn_log_key(const std::string& transactional_id);
 // Always version 0; previous/next producer id and client transaction version are not written.
 std::string encode_txn_log_value(const txn_log_value& v);
