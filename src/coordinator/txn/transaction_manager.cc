@@ -53,7 +53,8 @@ struct transaction_manager::partition_data {
 
 transaction_manager::transaction_manager(txn_config cfg, sluice::clock& clock, producer_id_source ids,
                                          marker_sink markers)
-    : _cfg(cfg), _clock(clock), _ids(std::move(ids)), _markers(std::move(markers)) {}
+    : _cfg(cfg), _clock(clock), _ids(std::move(ids)), _markers(std::move(markers)),
+      _next_expiry_check_ms(clock.monotonic_ms() + cfg.remove_expired_interval_ms) {}
 
 transaction_manager::~transaction_manager() = default;
 
@@ -432,12 +433,40 @@ bool transaction_manager::markers_written(const marker_work& work) {
   return complete(pd, t) == errc::none;
 }
 
+void transaction_manager::expire_ids(partition_data& pd, int64_t wall) {
+  std::vector<std::string> expired;
+  for (const auto& [id, t] : pd.txns) {
+    const bool idle = t.state == txn_state::empty || t.state == txn_state::complete_commit ||
+                      t.state == txn_state::complete_abort;
+    if (idle && t.last_update_ms <= wall - _cfg.id_expiration_ms) expired.push_back(id);
+  }
+  if (expired.empty()) return;
+  std::vector<model::record_data> tombstones;
+  for (const auto& id : expired) {
+    model::record_data rec;
+    rec.key = encode_txn_log_key(id);
+    rec.timestamp_ms = wall;
+    tombstones.push_back(std::move(rec));
+  }
+  auto r = pd.store->append(tombstones);
+  if (!r) {
+    log::get("coordinator")->warn("__transaction_state-{}: writing {} expiry tombstones failed: {}", pd.id,
+                                  expired.size(), r.error().message());
+    return;  // kept; the next check retries
+  }
+  for (const auto& id : expired) pd.txns.erase(id);
+  log::get("coordinator")->info("__transaction_state-{}: expired {} transactional ids", pd.id, expired.size());
+}
+
 void transaction_manager::tick() {
   const int64_t wall = _clock.wall_ms();
   const int64_t mono = _clock.monotonic_ms();
+  const bool expiry_due = mono >= _next_expiry_check_ms;
+  if (expiry_due) _next_expiry_check_ms = mono + _cfg.remove_expired_interval_ms;
   for (auto& [_, pdp] : _partitions) {
     auto& pd = *pdp;
     if (!pd.loaded) continue;
+    if (expiry_due) expire_ids(pd, wall);
     std::vector<txn_metadata*> timed_out;
     std::vector<txn_metadata*> retry;
     for (auto& [id, t] : pd.txns) {

@@ -55,6 +55,8 @@ class txn_log_store {
 struct txn_config {
   int32_t max_timeout_ms = 900000;            // transaction.max.timeout.ms
   int64_t marker_retry_interval_ms = 1000;    // re-emit marker work not confirmed within this
+  int64_t id_expiration_ms = 604800000;       // transactional.id.expiration.ms
+  int64_t remove_expired_interval_ms = 3600000;  // transaction.remove.expired.transaction.cleanup.interval.ms
 };
 
 struct topic_partition {
@@ -142,7 +144,9 @@ class transaction_manager {
   bool markers_written(const marker_work& work);
 
   // Aborts Ongoing transactions past their timeout (epoch bumped, as Kafka's coordinator-initiated
-  // abort fences the producer) and re-emits unconfirmed marker work.
+  // abort fences the producer), re-emits unconfirmed marker work, and every
+  // remove_expired_interval_ms writes tombstones for (and forgets) transactional ids with no open
+  // transaction (Empty, Complete*) not updated for id_expiration_ms.
   void tick();
 
   described_txn describe(int32_t partition, const std::string& transactional_id) const;
@@ -168,12 +172,14 @@ class transaction_manager {
   void emit(partition_data& pd, txn_metadata& t);
   void resume_markers(partition_data& pd, txn_metadata& t);
   void apply_record(partition_data& pd, const model::decoded_record& r);
+  void expire_ids(partition_data& pd, int64_t wall);
 
   txn_config _cfg;
   sluice::clock& _clock;
   producer_id_source _ids;
   marker_sink _markers;
   std::map<int32_t, std::unique_ptr<partition_data>> _partitions;
+  int64_t _next_expiry_check_ms = 0;  // monotonic
 };
 
 }  // namespace sluice::coordinator::txn

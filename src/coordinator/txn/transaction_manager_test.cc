@@ -454,3 +454,37 @@ TEST_F(TransactionManager, ReloadForgetsLastEpochSoStaleRetryIsFenced) {
 
 }  // namespace
 }  // namespace sluice::coordinator::txn
+
+namespace sluice::coordinator::txn {
+namespace {
+
+TEST_F(TransactionManager, IdleTransactionalIdsExpireWithTombstones) {
+  cfg.id_expiration_ms = 10000;
+  cfg.remove_expired_interval_ms = 1000;
+  restart();
+  auto a = init("idle");
+  auto b = init("busy");
+  ASSERT_EQ(tm->add_partitions(P, "busy", b.producer_id, b.producer_epoch, {{"t", 0}}), errc::none);
+  clock.advance_ms(9000);
+  auto c = init("recent");
+  clock.advance_ms(1000);  // "idle" last updated exactly 10 s ago; "busy" is Ongoing (and times out)
+  tm->tick();
+  EXPECT_EQ(tm->describe(P, "idle").error, errc::transactional_id_not_found);
+  EXPECT_EQ(tm->describe(P, "recent").error, errc::none);
+  EXPECT_EQ(tm->describe(P, "busy").error, errc::none);
+  bool tombstone_written = false;
+  for (const auto& r : log->records)
+    if (r.key == encode_txn_log_key("idle") && !r.value) tombstone_written = true;
+  EXPECT_TRUE(tombstone_written);
+  EXPECT_EQ(tm->describe(P, "recent").producer_id, c.producer_id);
+  // The tombstone survives a reload; a new InitProducerId for the id starts over with a new id.
+  restart();
+  EXPECT_EQ(tm->describe(P, "idle").error, errc::transactional_id_not_found);
+  auto again = init("idle");
+  EXPECT_EQ(again.error, errc::none);
+  EXPECT_NE(again.producer_id, a.producer_id);
+  EXPECT_EQ(again.producer_epoch, 0);
+}
+
+}  // namespace
+}  // namespace sluice::coordinator::txn
