@@ -1,7 +1,8 @@
-// libFuzzer target for the __consumer_offsets record decoders (coordinator/group/offsets_format.h):
-// bytes read back from the log on coordinator load, so a corrupt or foreign record must be
-// rejected cleanly. The first input byte picks the decoder (key, offset commit value, group
-// metadata value). Findings: a crash, a sanitizer report, a hang, or a decoded record that does
+// libFuzzer target for the coordinators' record decoders: __consumer_offsets
+// (coordinator/group/offsets_format.h) and __transaction_state (coordinator/txn/txn_log_format.h).
+// Bytes read back from the log on coordinator load, so a corrupt or foreign record must be
+// rejected cleanly. The first input byte picks the decoder (offsets key, offset commit value,
+// group metadata value, transaction key, transaction value). Findings: a crash, a sanitizer report, a hang, or a decoded record that does
 // not survive encode → decode unchanged (the encoder writes the newest version of the same fields).
 // Built only with -DSLUICE_FUZZ=ON and clang.
 #include <cstddef>
@@ -11,8 +12,10 @@
 #include <string>
 
 #include "coordinator/group/offsets_format.h"
+#include "coordinator/txn/txn_log_format.h"
 
 namespace g = sluice::coordinator::group;
+namespace t = sluice::coordinator::txn;
 
 namespace {
 std::span<const uint8_t> bytes_of(const std::string& s) {
@@ -30,7 +33,7 @@ bool same(const g::member_metadata_record& a, const g::member_metadata_record& b
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   std::span<const uint8_t> in(data + 1, size - 1);
-  switch (data[0] % 3) {
+  switch (data[0] % 5) {
     case 0: {
       auto k = g::decode_offsets_key(in);
       if (!k) return 0;
@@ -48,6 +51,28 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       auto again = g::decode_offset_commit_value(bytes_of(g::encode_offset_commit_value(*v)));
       if (!again || again->offset != v->offset || again->leader_epoch != v->leader_epoch ||
           again->metadata != v->metadata || again->commit_timestamp_ms != v->commit_timestamp_ms)
+        abort();
+      return 0;
+    }
+    case 3: {
+      auto k = t::decode_txn_log_key(in);
+      if (!k) return 0;
+      auto again = t::decode_txn_log_key(bytes_of(t::encode_txn_log_key(*k)));
+      if (again != k) abort();
+      return 0;
+    }
+    case 4: {
+      auto v = t::decode_txn_log_value(in);
+      if (!v) return 0;
+      for (const auto& [topic, _] : v->partitions)
+        if (topic.size() > INT16_MAX) return 0;  // v1 allows longer; the encoder writes v0
+      auto again = t::decode_txn_log_value(bytes_of(t::encode_txn_log_value(*v)));
+      // v0 stores no partitions for Empty, and not the v1-only tags.
+      if (!again || again->producer_id != v->producer_id || again->producer_epoch != v->producer_epoch ||
+          again->transaction_timeout_ms != v->transaction_timeout_ms || again->state != v->state ||
+          again->last_update_timestamp_ms != v->last_update_timestamp_ms ||
+          again->start_timestamp_ms != v->start_timestamp_ms ||
+          (v->state != t::txn_state::empty && again->partitions != v->partitions))
         abort();
       return 0;
     }
