@@ -187,9 +187,13 @@ asio::awaitable<void> handle(request_context& ctx, protocol::produce_request& re
             // NOT_LEADER_OR_FOLLOWER when leadership moves first. Single broker: done at once.
             auto wait = std::make_shared<ack_wait>(co_await asio::this_coro::executor);
             uint64_t waiter_id = leader->add_ack_waiter(appended->last_offset + 1, ack_deadline_ms,
-                                                        [wait](E e) {
-                                                          wait->result = e;
-                                                          wait->timer.cancel();
+                                                        // Weak: the coroutine frame owns the wait;
+                                                        // at shutdown it can be gone first.
+                                                        [weak = std::weak_ptr<ack_wait>(wait)](E e) {
+                                                          auto w = weak.lock();
+                                                          if (!w) return;
+                                                          w->result = e;
+                                                          w->timer.cancel();
                                                         });
             if (!wait->result) {
               int64_t remaining_ms = ack_deadline_ms - broker.clock.monotonic_ms();
