@@ -211,7 +211,7 @@ int run_broker(const server::broker_config& config) {
   auto logs = storage::log_manager::open(lm_cfg, fs, system_clock::instance());
   if (!logs) return fail("cannot open log dirs: " + logs.error().message());
 
-  partitions = std::make_unique<server::partition_manager>(shards, **logs, explicit_broker_settings(config));
+  partitions = std::make_unique<server::partition_manager>(shards, **logs, explicit_broker_settings(config), broker_id);
   // Dynamic broker configs stored by an earlier run apply again.
   for (const auto& [k, v] : controller->image()->broker_dynamic_configs) {
     auto r = config_holder.update([&](server::broker_config& c) { return c.set_dynamic(k, v, &error); });
@@ -243,9 +243,10 @@ int run_broker(const server::broker_config& config) {
   asio::io_context main_ctx;
   asio::steady_timer periodic(main_ctx);
   // Named and outliving every call: GCC 12 mishandles temporaries passed to coroutine parameters.
-  const std::function<void(server::partition&)> run_log_tasks = [log](server::partition& p) {
+  const std::function<void(server::partition&)> run_log_tasks = [log, &partitions](server::partition& p) {
     if (auto r = p.log().run_periodic(); !r)
       log->warn("periodic flush/retention of {} failed: {}", p.tp(), r.error().message());
+    partitions->run_replication_tasks(p);  // acks=all timeouts, ISR shrink/expand
   };
   std::function<void()> schedule = [&] {
     periodic.expires_after(std::chrono::seconds(1));

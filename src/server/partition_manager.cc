@@ -32,6 +32,20 @@ std::optional<std::pair<int64_t, int64_t>> find_in_compressed_batch(const model:
 }
 }  // namespace
 
+partition::~partition() {
+  if (_leader) _leader->fail_all(protocol::error_code::not_leader_or_follower);
+}
+
+bool partition::publish_high_watermark() {
+  if (!_leader) return false;
+  int64_t hw = _leader->high_watermark();
+  if (hw <= _log->high_watermark()) return false;
+  _log->set_high_watermark(hw);
+  _log->set_last_stable_offset(_log->high_watermark());
+  notify_waiters();
+  return true;
+}
+
 void partition::add_waiter(const std::shared_ptr<fetch_waiter>& w) {
   // Drop waiters that already went away so a partition that never gets data does not collect
   // one entry per long poll.
@@ -52,8 +66,88 @@ void partition::notify_waiters() {
 }
 
 partition_manager::partition_manager(net::shard_group& shards, storage::log_manager& logs,
-                                     std::map<std::string, std::string> static_broker_settings)
-    : _shards(shards), _logs(logs), _static_settings(std::move(static_broker_settings)), _state(shards.size()) {}
+                                     std::map<std::string, std::string> static_broker_settings, int32_t broker_id,
+                                     sluice::clock& clock)
+    : _shards(shards),
+      _logs(logs),
+      _static_settings(std::move(static_broker_settings)),
+      _broker_id(broker_id),
+      _clock(clock),
+      _state(shards.size()) {}
+
+replication::leader_config partition_manager::leader_config_of(const partition& p) const {
+  replication::leader_config c;
+  c.min_insync_replicas = p.config().min_insync_replicas;
+  // replica.lag.time.max.ms is a static broker setting (validated at startup); default 30000.
+  if (auto it = _static_settings.find("replica.lag.time.max.ms"); it != _static_settings.end()) {
+    char* end = nullptr;
+    long long v = std::strtoll(it->second.c_str(), &end, 10);
+    if (end && *end == 0 && v > 0) c.replica_lag_time_max_ms = v;
+  }
+  return c;
+}
+
+void partition_manager::apply_role(partition& p, const cluster::partition_metadata& pm) {
+  auto log = log::get("server");
+  const int64_t now = _clock.monotonic_ms();
+  const int32_t pepoch = partition_epoch_of(pm);
+  auto& l = p.log();
+  if (pm.leader == _broker_id) {
+    bool new_term = !p._leader || p._leader->leader_epoch() != pm.leader_epoch;
+    if (!new_term) {
+      p._leader->set_config(leader_config_of(p));
+      p._leader->apply_image(pm.replicas, pm.isr, pepoch, now);
+      p.publish_high_watermark();
+      return;
+    }
+    if (p._leader) p._leader->fail_all(protocol::error_code::not_leader_or_follower);
+    // KIP-101: the new epoch starts at our LEO; recorded before any append in this epoch.
+    if (pm.leader_epoch > l.leader_epochs().latest_epoch()) {
+      if (auto r = l.leader_epochs().assign(pm.leader_epoch, l.log_end_offset()); !r)
+        log->error("cannot record leader epoch {} of {}: {}", pm.leader_epoch, p.tp(), r.error().message());
+    }
+    p._leader = std::make_unique<replication::leader_state>(_broker_id, pm.leader_epoch, l.log_end_offset(),
+                                                            pm.replicas, pm.isr, pepoch, l.high_watermark(),
+                                                            l.log_end_offset(), leader_config_of(p), now);
+    p._leader_id = pm.leader;
+    p.set_leader_epoch(pm.leader_epoch);
+    p.publish_high_watermark();
+    return;
+  }
+  // Follower (or no leader): stop leading; producers waiting on acks=all learn it at once.
+  if (p._leader) {
+    p._leader->fail_all(protocol::error_code::not_leader_or_follower);
+    p._leader.reset();
+  }
+  p._leader_id = pm.leader;
+  p.set_leader_epoch(pm.leader_epoch);
+  p.notify_waiters();
+}
+
+void partition_manager::run_replication_tasks(partition& p) {
+  auto* ls = p.leader();
+  if (!ls) return;
+  const int64_t now = _clock.monotonic_ms();
+  ls->expire(now);
+  if (!_isr_write) return;
+  auto change = ls->begin_isr_change(now);
+  if (!change) return;
+  auto shard = _shards.current();
+  auto tp = p.tp();
+  int32_t epoch = ls->leader_epoch();
+  log::get("server")->info("{}: ISR {} -> {} (partition epoch {})", tp, fmt::join(ls->isr(), ","),
+                           fmt::join(change->new_isr, ","), change->expected_partition_epoch);
+  _isr_write(tp, epoch, change->new_isr, change->expected_partition_epoch,
+             [this, shard, tp, epoch](bool ok, int32_t new_partition_epoch) {
+               // Any thread: hop back to the owner and check we still lead in the same epoch.
+               _shards.post(shard, [this, tp, epoch, ok, new_partition_epoch] {
+                 partition* q = get(tp);
+                 if (!q || !q->leader() || q->leader()->leader_epoch() != epoch) return;
+                 q->leader()->end_isr_change(ok, new_partition_epoch);
+                 q->publish_high_watermark();
+               });
+             });
+}
 
 net::shard_id partition_manager::shard_of(const model::topic_partition& tp) const {
   return static_cast<net::shard_id>(std::hash<model::topic_partition>{}(tp) % _shards.size());
@@ -117,7 +211,7 @@ void partition_manager::apply_on_shard(net::shard_id s, const cluster::image_ptr
           it->second->set_config(cfg);
           _logs.update_config(tp, cfg);
         }
-        it->second->set_leader_epoch(p.leader_epoch);
+        apply_role(*it->second, p);
         continue;
       }
       storage::log* l = _logs.get(tp);
@@ -132,14 +226,11 @@ void partition_manager::apply_on_shard(net::shard_id s, const cluster::image_ptr
         _logs.update_config(tp, cfg);
       }
       l->set_compressed_timestamp_resolver(find_in_compressed_batch);
-      // A leader whose ISR is itself alone has every record it holds committed (Kafka's
-      // maybeIncrementLeaderHW on becoming leader): after an unclean shutdown the checkpointed
-      // high watermark can be far behind the recovered log end, and consumers would see nothing.
-      if (p.isr.size() == 1 && p.leader == p.isr.front()) {
-        l->set_high_watermark(l->log_end_offset());
-        l->set_last_stable_offset(l->log_end_offset());
-      }
-      st.partitions.emplace(tp, std::make_unique<partition>(tp, l, cfg, p.leader_epoch));
+      // Becoming leader computes the HW from the ISR (Kafka's maybeIncrementLeaderHW): a leader
+      // whose ISR is itself alone has every record it holds committed, even when the
+      // checkpointed high watermark is behind the recovered log end after an unclean shutdown.
+      auto [pit, inserted] = st.partitions.emplace(tp, std::make_unique<partition>(tp, l, cfg, p.leader_epoch));
+      apply_role(*pit->second, p);
     }
   }
   // Remove partitions whose topic is gone (or shrank, which Kafka never does).

@@ -18,6 +18,8 @@
 #include "cluster/metadata_image.h"
 #include "model/topic_partition.h"
 #include "net/shard_group.h"
+#include "replication/isr_write.h"
+#include "replication/leader_state.h"
 #include "storage/log.h"
 #include "storage/log_config.h"
 #include "storage/log_manager.h"
@@ -32,10 +34,22 @@ struct fetch_waiter {
   bool woken = false;
 };
 
+// The version of the partition's state node an ISR write must expect (issue 7 contract). Read
+// through this helper so the data plane builds against images with or without the field.
+template <typename P>
+int32_t partition_epoch_of(const P& p) {
+  if constexpr (requires { p.partition_epoch; }) return p.partition_epoch;
+  else return 0;
+}
+
 class partition {
  public:
   partition(model::topic_partition tp, storage::log* log, storage::log_config cfg, int32_t leader_epoch)
       : _tp(std::move(tp)), _log(log), _config(std::move(cfg)), _leader_epoch(leader_epoch) {}
+  // Fails outstanding acks=all waiters (NOT_LEADER_OR_FOLLOWER).
+  ~partition();
+  partition(const partition&) = delete;
+  partition& operator=(const partition&) = delete;
 
   const model::topic_partition& tp() const { return _tp; }
   storage::log& log() { return *_log; }
@@ -48,11 +62,23 @@ class partition {
   // Wakes every waiter (after an append or a truncation).
   void notify_waiters();
 
+  // Replication role, from the latest image. leader_id() == the broker's id <=> leader() is set.
+  int32_t leader_id() const { return _leader_id; }
+  // The leader-side replica state while this broker leads the partition, else nullptr.
+  replication::leader_state* leader() { return _leader.get(); }
+  // After leader() saw the log grow or a follower fetch: copies its high watermark into the log
+  // (never backwards; the LSO follows the HW, there are no open transactions) and wakes fetch
+  // waiters if it moved. Returns true if it moved.
+  bool publish_high_watermark();
+
  private:
+  friend class partition_manager;
   model::topic_partition _tp;
   storage::log* _log;
   storage::log_config _config;
   int32_t _leader_epoch;
+  int32_t _leader_id = -1;
+  std::unique_ptr<replication::leader_state> _leader;
   std::vector<std::weak_ptr<fetch_waiter>> _waiters;
 };
 
@@ -60,8 +86,20 @@ class partition_manager {
  public:
   // `static_broker_settings`: the broker's explicitly set keys (server.properties, --set); the
   // image's dynamic broker configs are layered on top to derive topic defaults.
+  // `broker_id`: this broker (the image's leader/replica ids are compared with it).
   partition_manager(net::shard_group& shards, storage::log_manager& logs,
-                    std::map<std::string, std::string> static_broker_settings);
+                    std::map<std::string, std::string> static_broker_settings, int32_t broker_id = 0,
+                    sluice::clock& clock = system_clock::instance());
+
+  int32_t broker_id() const { return _broker_id; }
+  sluice::clock& clock() { return _clock; }
+  // The ISR write hook (replication/isr_write.h). Set before the shards start; without one
+  // (single broker) the ISR never changes.
+  void set_isr_write_fn(replication::isr_write_fn fn) { _isr_write = std::move(fn); }
+  // Replication housekeeping of one led partition, on its shard: times out acks=all waiters
+  // and starts an ISR shrink/expand write if one is due. Called after follower fetches and
+  // from the periodic task.
+  void run_replication_tasks(partition& p);
 
   net::shard_id shard_of(const model::topic_partition& tp) const;
 
@@ -94,6 +132,9 @@ class partition_manager {
 
  private:
   void apply_on_shard(net::shard_id s, const cluster::image_ptr& img);
+  // Role change of one partition per the image (become leader / follower / same role).
+  void apply_role(partition& p, const cluster::partition_metadata& pm);
+  replication::leader_config leader_config_of(const partition& p) const;
 
   struct shard_state {
     std::unordered_map<model::topic_partition, std::unique_ptr<partition>> partitions;
@@ -102,6 +143,9 @@ class partition_manager {
   net::shard_group& _shards;
   storage::log_manager& _logs;
   std::map<std::string, std::string> _static_settings;
+  int32_t _broker_id;
+  sluice::clock& _clock;
+  replication::isr_write_fn _isr_write;
   std::vector<shard_state> _state;  // indexed by shard; each touched only by its shard
   mutable std::mutex _latest_mu;
   cluster::image_ptr _latest;  // for off-shard callers

@@ -1,10 +1,14 @@
-// Fetch (key 1), consumer side: reads whole batches below the high watermark (or the last stable
-// offset for read_committed) as file ranges that the connection sends with sendfile(2), and
-// long-polls until min_bytes are available or max_wait_ms passes, woken by appends.
+// Fetch (key 1). Consumers (replica_id < 0) read whole batches below the high watermark (or the
+// last stable offset for read_committed); followers (replica_id >= 0, docs/replication.md) read
+// up to the log end, report their position (which moves the HW) and, from v12, get a
+// diverging_epoch instead of records when their log diverged (KIP-320). Batches go out as file
+// ranges that the connection sends with sendfile(2); the request long-polls until min_bytes are
+// available or max_wait_ms passes, woken by appends and HW moves.
 #include <chrono>
 #include <limits>
 
 #include "base/logging.h"
+#include "replication/truncation.h"
 #include "server/handlers/handlers.h"
 #include "storage/errc.h"
 
@@ -17,14 +21,17 @@ using partition_data = protocol::fetch_response::partition_data;
 struct read_outcome {
   partition_data data;
   uint64_t bytes = 0;
+  bool diverged = false;  // answered with diverging_epoch: return at once
 };
 
 // Reads one partition on its owner shard. `budget` is what is left of the response's max_bytes;
 // `first` says whether nothing has been returned yet (KIP-74: the first non-empty partition may
 // exceed the limits by one batch so a consumer can always make progress).
+// `replica_id` >= 0: a follower fetch (read to LEO, update the leader's replica state).
 asio::awaitable<read_outcome> read_partition(broker_services& broker, const model::topic_partition& tp,
                                              const protocol::fetch_request::fetch_partition& fp, bool read_committed,
-                                             int64_t budget, bool first, const std::shared_ptr<fetch_waiter>& waiter) {
+                                             int32_t replica_id, int64_t budget, bool first,
+                                             const std::shared_ptr<fetch_waiter>& waiter) {
   co_return co_await broker.shards.invoke_on(
       broker.partitions.shard_of(tp), [&]() -> asio::awaitable<read_outcome> {
         read_outcome out;
@@ -43,7 +50,42 @@ asio::awaitable<read_outcome> read_partition(broker_services& broker, const mode
               code(fp.current_leader_epoch < p->leader_epoch() ? E::fenced_leader_epoch : E::unknown_leader_epoch);
           co_return out;
         }
-        int64_t max_offset = read_committed ? log.last_stable_offset() : log.high_watermark();
+        // Only the leader serves fetches (followers serving consumers, KIP-392, is not done).
+        if (!p->leader()) {
+          out.data.error_code = code(E::not_leader_or_follower);
+          co_return out;
+        }
+        const bool follower = replica_id >= 0;
+        if (follower && !p->leader()->progress(replica_id)) {
+          // Kafka's followerReplicaOrThrow: only assigned replicas may fetch as followers.
+          out.data.error_code = code(E::not_leader_or_follower);
+          co_return out;
+        }
+        if (follower) {
+          // KIP-320: a follower whose last fetched (epoch, offset) is not in our log truncates
+          // first; no records until it does.
+          if (auto d = replication::find_divergence(log.leader_epochs(), log.log_end_offset(), fp.last_fetched_epoch,
+                                                    fp.fetch_offset)) {
+            out.data.diverging_epoch.epoch = d->epoch;
+            out.data.diverging_epoch.end_offset = d->end_offset;
+            out.data.records = protocol::records::empty();
+            out.data.aborted_transactions = std::nullopt;
+            out.diverged = true;
+            co_return out;
+          }
+          if (fp.fetch_offset >= log.log_start_offset() && fp.fetch_offset <= log.log_end_offset()) {
+            // The follower's fetch offset is its LEO: it may move the HW and the ISR.
+            if (p->leader()->on_follower_fetch(replica_id, fp.fetch_offset, log.log_end_offset(),
+                                               broker.clock.monotonic_ms()))
+              p->publish_high_watermark();
+            broker.partitions.run_replication_tasks(*p);
+            out.data.high_watermark = log.high_watermark();
+            out.data.last_stable_offset = log.last_stable_offset();
+          }
+        }
+        int64_t max_offset = follower ? log.log_end_offset()
+                             : read_committed ? log.last_stable_offset()
+                                              : log.high_watermark();
         int64_t limit = std::min<int64_t>(fp.partition_max_bytes, budget);
         if (limit <= 0 && !first) {
           out.data.records = protocol::records::empty();
@@ -71,23 +113,10 @@ asio::awaitable<read_outcome> read_partition(broker_services& broker, const mode
 
 asio::awaitable<void> handle(request_context& ctx, protocol::fetch_request& req, protocol::fetch_response& resp) {
   auto& broker = ctx.broker;
-  if (req.replica_id >= 0) {
-    // Follower fetches arrive with replication; until then no broker replicates from us, and a
-    // client must not pose as one (CVE-2018-1288).
-    for (const auto& t : req.topics) {
-      protocol::fetch_response::fetchable_topic_response tr;
-      tr.topic = t.topic;
-      for (const auto& p : t.partitions) {
-        partition_data d;
-        d.partition_index = p.partition;
-        d.error_code = code(E::replica_not_available);
-        tr.partitions.push_back(d);
-      }
-      resp.responses.push_back(std::move(tr));
-    }
-    co_return;
-  }
-  const bool read_committed = req.isolation_level == 1;
+  // Followers read uncommitted data; only replicas assigned to the partition may fetch as one
+  // (anything else gets NOT_LEADER_OR_FOLLOWER, so a client cannot read past the HW).
+  const int32_t replica_id = req.replica_id >= 0 ? req.replica_id : -1;
+  const bool read_committed = req.isolation_level == 1 && replica_id < 0;
   // Sessions (KIP-227) are not kept: session id 0 tells the client to send full requests.
   resp.session_id = 0;
   auto executor = co_await asio::this_coro::executor;
@@ -120,9 +149,9 @@ asio::awaitable<void> handle(request_context& ctx, protocol::fetch_request& req,
         // A named variable, not a braced temporary: GCC 12 destroys temporaries bound to a
         // coroutine's reference parameters twice.
         const model::topic_partition tp{t.topic, fp.partition};
-        auto out = co_await read_partition(broker, tp, fp, read_committed, max_bytes - total,
+        auto out = co_await read_partition(broker, tp, fp, read_committed, replica_id, max_bytes - total,
                                            total == 0, waiter);
-        if (out.data.error_code != 0) any_error = true;
+        if (out.data.error_code != 0 || out.diverged) any_error = true;
         total += static_cast<int64_t>(out.bytes);
         tr.partitions.push_back(std::move(out.data));
       }

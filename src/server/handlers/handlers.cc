@@ -51,6 +51,7 @@ const handler_entry table[] = {
     entry<protocol::delete_topics_api>(),
     entry<protocol::delete_records_api>(),
     entry<protocol::init_producer_id_api>(),
+    entry<protocol::offset_for_leader_epoch_api>(),
     entry<protocol::describe_configs_api>(),
     entry<protocol::alter_configs_api>(),
     entry<protocol::describe_log_dirs_api>(),

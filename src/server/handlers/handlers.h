@@ -48,6 +48,8 @@ asio::awaitable<void> handle(request_context&, protocol::metadata_request&, prot
 asio::awaitable<void> handle(request_context&, protocol::produce_request&, protocol::produce_response&);
 asio::awaitable<void> handle(request_context&, protocol::fetch_request&, protocol::fetch_response&);
 asio::awaitable<void> handle(request_context&, protocol::list_offsets_request&, protocol::list_offsets_response&);
+asio::awaitable<void> handle(request_context&, protocol::offset_for_leader_epoch_request&,
+                             protocol::offset_for_leader_epoch_response&);
 asio::awaitable<void> handle(request_context&, protocol::create_topics_request&, protocol::create_topics_response&);
 asio::awaitable<void> handle(request_context&, protocol::find_coordinator_request&, protocol::find_coordinator_response&);
 asio::awaitable<void> handle(request_context&, protocol::delete_topics_request&, protocol::delete_topics_response&);

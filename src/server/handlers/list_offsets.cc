@@ -43,6 +43,10 @@ asio::awaitable<void> handle(request_context& ctx, protocol::list_offsets_reques
               code(p.current_leader_epoch < part->leader_epoch() ? E::fenced_leader_epoch : E::unknown_leader_epoch);
           co_return r;
         }
+        if (!part->leader()) {
+          r.error_code = code(E::not_leader_or_follower);
+          co_return r;
+        }
         auto& log = part->log();
         const int64_t visible_end = read_committed ? log.last_stable_offset() : log.high_watermark();
         r.leader_epoch = part->leader_epoch();

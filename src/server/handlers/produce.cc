@@ -1,7 +1,9 @@
 // Produce (key 0): validate each partition's record batch on the connection's shard, then append
 // it on the partition's owner shard. The batch is appended from the request buffer itself: the
 // storage layer rewrites base offset and leader epoch in place, record bytes are never copied.
+#include <chrono>
 #include <limits>
+#include <optional>
 
 #include "base/logging.h"
 #include "model/record_batch.h"
@@ -16,6 +18,13 @@ namespace sluice::server {
 namespace {
 using E = protocol::error_code;
 using part_resp = protocol::produce_response::partition_produce_response;
+
+// An acks=all producer waiting on the partition's shard for the HW to pass its batch.
+struct ack_wait {
+  explicit ack_wait(asio::any_io_executor ex) : timer(std::move(ex)) {}
+  asio::steady_timer timer;
+  std::optional<protocol::error_code> result;
+};
 
 protocol::error_code storage_error_to_kafka(std::error_code ec) {
   if (ec == make_error_code(storage::errc::message_too_large)) return E::message_too_large;
@@ -54,6 +63,8 @@ asio::awaitable<void> handle(request_context& ctx, protocol::produce_request& re
   if (acks == 0) ctx.no_response = true;
   auto img = broker.partitions.image();
   const int64_t now_ms = broker.clock.wall_ms();
+  // acks=all waits for replication at most timeout_ms, for the whole request.
+  const int64_t ack_deadline_ms = broker.clock.monotonic_ms() + std::max<int64_t>(req.timeout_ms, 0);
   for (auto& topic : req.topic_data) {
     protocol::produce_response::topic_produce_response tr;
     tr.name = topic.name;
@@ -104,7 +115,7 @@ asio::awaitable<void> handle(request_context& ctx, protocol::produce_request& re
       }
       auto shard = broker.partitions.shard_of(tp);
       auto outcome = co_await broker.shards.invoke_on(
-          shard, [&broker, &tp, batch, acks, now_ms, version = ctx.version(), &pm]() -> asio::awaitable<part_resp> {
+          shard, [&broker, &tp, batch, acks, now_ms, ack_deadline_ms, version = ctx.version()]() -> asio::awaitable<part_resp> {
             part_resp r;
             r.base_offset = -1;
             partition* p = broker.partitions.get(tp);
@@ -117,9 +128,16 @@ asio::awaitable<void> handle(request_context& ctx, protocol::produce_request& re
               r.error_code = code(e);
               co_return r;
             }
-            if (acks == -1 && static_cast<int32_t>(pm.isr.size()) < cfg.min_insync_replicas) {
-              r.error_code = code(E::not_enough_replicas);
+            replication::leader_state* leader = p->leader();
+            if (!leader) {
+              r.error_code = code(E::not_leader_or_follower);
               co_return r;
+            }
+            if (acks == -1) {
+              if (auto e = leader->check_before_append(); e != E::none) {
+                r.error_code = code(e);
+                co_return r;
+              }
             }
             // compression.type other than "producer": the broker re-encodes the batch (a copy,
             // off the default path).
@@ -154,16 +172,44 @@ asio::awaitable<void> handle(request_context& ctx, protocol::produce_request& re
               // A retry of a batch already in the log: its original offset, nothing appended.
               r.base_offset = appended->base_offset;
               r.log_append_time_ms = -1;
-              r.log_start_offset = p->log().log_start_offset();
-              co_return r;
+            } else {
+              // The HW is min LEO over the ISR: with ISR = {this broker} it moves to the new LEO
+              // right here. Followers long-polling for data are woken either way.
+              if (!leader->on_leader_log_end(p->log().log_end_offset()) || !p->publish_high_watermark())
+                p->notify_waiters();
+              r.base_offset = appended->base_offset;
+              r.log_append_time_ms = appended->log_append_time_ms;
             }
-            // Single replica: the ISR is this broker, so everything appended is committed.
-            p->log().set_high_watermark(p->log().log_end_offset());
-            p->log().set_last_stable_offset(p->log().log_end_offset());
-            p->notify_waiters();
-            r.base_offset = appended->base_offset;
-            r.log_append_time_ms = appended->log_append_time_ms;
             r.log_start_offset = p->log().log_start_offset();
+            if (acks != -1) co_return r;
+            // acks=all: answer when the HW passes the batch (leader_state decides
+            // NOT_ENOUGH_REPLICAS_AFTER_APPEND), or REQUEST_TIMED_OUT at the deadline, or
+            // NOT_LEADER_OR_FOLLOWER when leadership moves first. Single broker: done at once.
+            auto wait = std::make_shared<ack_wait>(co_await asio::this_coro::executor);
+            uint64_t waiter_id = leader->add_ack_waiter(appended->last_offset + 1, ack_deadline_ms,
+                                                        // Weak: the coroutine frame owns the wait;
+                                                        // at shutdown it can be gone first.
+                                                        [weak = std::weak_ptr<ack_wait>(wait)](E e) {
+                                                          auto w = weak.lock();
+                                                          if (!w) return;
+                                                          w->result = e;
+                                                          w->timer.cancel();
+                                                        });
+            if (!wait->result) {
+              int64_t remaining_ms = ack_deadline_ms - broker.clock.monotonic_ms();
+              wait->timer.expires_after(std::chrono::milliseconds(std::max<int64_t>(remaining_ms, 0)));
+              co_await wait->timer.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+            }
+            if (!wait->result) {
+              // Timed out. Had the leader state gone (role change, deletion), fail_all would have
+              // completed the waiter, so it is still registered with the current one.
+              if (partition* q = broker.partitions.get(tp); q && q->leader()) q->leader()->cancel_ack_waiter(waiter_id);
+              wait->result = E::request_timed_out;
+            }
+            if (*wait->result != E::none) {
+              r.error_code = code(*wait->result);
+              r.base_offset = -1;
+            }
             co_return r;
           });
       outcome.index = pd.index;
