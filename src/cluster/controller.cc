@@ -7,6 +7,7 @@
 
 #include "base/logging.h"
 #include "cluster/replica_placement.h"
+#include "cluster/topic_codec.h"
 #include "model/topic_partition.h"
 
 namespace sluice::cluster {
@@ -32,57 +33,6 @@ class controller_category_impl final : public std::error_category {
     return "unknown";
   }
 };
-
-topic_uuid random_uuid() {
-  static thread_local std::mt19937_64 rng{std::random_device{}()};
-  topic_uuid u;
-  for (auto& b : u) b = static_cast<uint8_t>(rng());
-  u[6] = (u[6] & 0x0f) | 0x40;  // version 4
-  u[8] = (u[8] & 0x3f) | 0x80;  // variant
-  return u;
-}
-
-// Kafka encodes UUIDs (cluster id, topic id) as URL-safe base64 without padding: 22 chars.
-std::string base64url(const topic_uuid& u) {
-  static const char* alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  std::string out;
-  uint32_t acc = 0;
-  int bits = 0;
-  for (uint8_t b : u) {
-    acc = (acc << 8) | b;
-    bits += 8;
-    while (bits >= 6) {
-      out.push_back(alphabet[(acc >> (bits - 6)) & 0x3f]);
-      bits -= 6;
-    }
-  }
-  if (bits > 0) out.push_back(alphabet[(acc << (6 - bits)) & 0x3f]);
-  return out;
-}
-
-std::optional<topic_uuid> from_base64url(const std::string& s) {
-  topic_uuid u{};
-  uint32_t acc = 0;
-  int bits = 0;
-  size_t i = 0;
-  for (char c : s) {
-    int v = c >= 'A' && c <= 'Z' ? c - 'A'
-            : c >= 'a' && c <= 'z' ? c - 'a' + 26
-            : c >= '0' && c <= '9' ? c - '0' + 52
-            : c == '-' ? 62
-            : c == '_' ? 63 : -1;
-    if (v < 0) return std::nullopt;
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      if (i >= u.size()) return std::nullopt;
-      u[i++] = static_cast<uint8_t>(acc >> (bits - 8));
-      bits -= 8;
-    }
-  }
-  if (i != u.size()) return std::nullopt;
-  return u;
-}
 
 std::string topic_path(const std::string& t) { return "/brokers/topics/" + t; }
 std::string config_path(const std::string& t) { return "/config/topics/" + t; }
@@ -133,6 +83,7 @@ result<void> controller::start(std::string* error) {
   (void)_store.remove("/controller");
   (void)_store.create("/controller", json{{"version", 1}, {"brokerid", _broker_id}}.dump(), true);
   img->controller_id = _broker_id;
+  img->self_id = _broker_id;
   img->brokers.push_back(_self);
   if (auto r = load_topics(*img); !r) {
     if (error) *error = "metadata store: cannot load topics: " + r.error().message();
@@ -168,6 +119,7 @@ result<void> controller::load_topics(metadata_image& img) {
       pm.leader = pm.replicas.empty() ? -1 : pm.replicas.front();
       pm.isr = pm.replicas;
       if (auto s = _store.get(state_path(name, pm.partition))) {
+        pm.partition_epoch = s->version;
         auto sj = json::parse(s->data, nullptr, false);
         if (!sj.is_discarded()) {
           pm.leader = sj.value("leader", pm.leader);
