@@ -232,8 +232,9 @@ TEST_F(cluster_test, controlled_shutdown_moves_leadership_away_first) {
   auto img = brokers[1]->watcher->image();
   EXPECT_EQ(img->find_partition("t", 0)->leader, 2);
   EXPECT_EQ(img->find_partition("t", 0)->isr, (std::vector<int32_t>{2, 3}));
-  EXPECT_EQ(img->find_partition("t", 1)->leader, 2);
-  EXPECT_EQ(img->find_partition("t", 1)->isr, (std::vector<int32_t>{2, 3}));
+  // Where it is a follower it leaves the ISR too (possibly in a later image: the wait covers
+  // leadership only).
+  ASSERT_TRUE(all_see(partition_is("t", 1, 2, {2, 3}, 1)));
   // Its only replica: nobody else can lead it, it stays.
   EXPECT_EQ(img->find_partition("t", 2)->leader, 1);
   EXPECT_EQ(img->find_partition("t", 2)->isr, (std::vector<int32_t>{1}));
