@@ -2,7 +2,7 @@
 // Cluster metadata lives behind this small ZooKeeper-shaped interface (DESIGN.md §2): a tree of
 // versioned nodes with compare-and-set by version, ephemeral nodes tied to the session, and
 // child listing. Two implementations: embedded (single broker, the default; see
-// embedded_store.h) and ZooKeeper (multi-broker clusters, later).
+// embedded_store.h) and ZooKeeper (multi-broker clusters; zookeeper_store.h).
 //
 // Node layout follows Kafka's ZooKeeper layout where one exists:
 //   /cluster/id                                 {"version":"1","id":"<cluster id>"}
@@ -12,7 +12,8 @@
 //   /config/topics/<topic>                      {"version":1,"config":{"k":"v"}}
 //   /config/brokers/<id>                        dynamic broker configs
 //   /controller                                 {"brokerid":1,...} (ephemeral)
-//   /controller_epoch                           "<epoch>"
+//   /controller_epoch                           "<epoch>" (fences the controller's writes)
+//   /sluice/controlled_shutdown/<id>            "" (ephemeral; controller_duties.h)
 //   /latest_producer_id_block                   {"version":1,"broker":1,"block_start":"0","block_end":"999"}
 //                                               (coordinator/txn/producer_id_manager.h)
 // Thread contract: implementations are thread-safe; calls may block briefly (control path only,
