@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 
 #include "cluster/embedded_store.h"
+#include "cluster/isr_writer.h"
+
+#include <future>
 
 namespace sluice::cluster {
 namespace {
@@ -64,6 +67,20 @@ TEST_F(update_isr_test, stale_version_leader_or_epoch_is_rejected_without_a_writ
   // The controller moved on (a new version): the leader's old expectation loses.
   ASSERT_TRUE(store->set(partition_state_path("t", 0), to_json({3, 2, 5, {2, 3}}), 0));
   EXPECT_EQ(update_isr(*store, "t", 0, 1, 4, {1}, 0).error(), err(partition_state_errc::stale_partition_epoch));
+}
+
+TEST_F(update_isr_test, isr_writer_runs_requests_off_the_caller_and_reports_the_outcome) {
+  isr_writer writer(*store);
+  std::promise<std::pair<bool, int32_t>> first, stale;
+  writer.submit("t", 0, 1, 4, {1, 2}, 0, [&](bool ok, int32_t e) { first.set_value({ok, e}); });
+  writer.submit("t", 0, 1, 4, {1}, 0, [&](bool ok, int32_t e) { stale.set_value({ok, e}); });
+  auto f = first.get_future();
+  auto s = stale.get_future();
+  ASSERT_EQ(f.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  ASSERT_EQ(s.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  EXPECT_EQ(f.get(), std::make_pair(true, 1));
+  EXPECT_EQ(s.get(), std::make_pair(false, -1));  // expected version 0 is stale after the first
+  EXPECT_EQ(parse_partition_state(store->get(partition_state_path("t", 0))->data)->isr, (std::vector<int32_t>{1, 2}));
 }
 
 }  // namespace
