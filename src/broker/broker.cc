@@ -14,8 +14,12 @@
 
 #include "base/clock.h"
 #include "base/logging.h"
+#include "cluster/broker_registration.h"
 #include "cluster/controller.h"
+#include "cluster/controller_duties.h"
 #include "cluster/embedded_store.h"
+#include "cluster/metadata_watcher.h"
+#include "cluster/zookeeper_store.h"
 #include "coordinator/txn/producer_id_manager.h"
 #include "net/listener.h"
 #include "net/shard_group.h"
@@ -126,10 +130,34 @@ int run_broker(const server::broker_config& config) {
   unsigned shard_count = static_cast<unsigned>(config.get_int("sluice.shards"));
   if (shard_count == 0) shard_count = std::max(1u, std::thread::hardware_concurrency());
 
-  // Metadata: the embedded store lives in the first log dir.
-  if (config.get("zookeeper.connect")) return fail("zookeeper.connect: ZooKeeper clusters are not supported yet");
-  auto store = cluster::embedded_store::open(dirs.front(), &error);
-  if (!store) return fail(error);
+  // Metadata: with zookeeper.connect a ZooKeeper cluster (cluster mode), else the embedded
+  // store in the first log dir (single broker).
+  const bool cluster_mode = config.get("zookeeper.connect").has_value();
+  // TEMPORARY: cluster mode stays refused until the replication data plane is merged (the
+  // integrator removes this check); SLUICE_ALLOW_ZOOKEEPER=1 lets the control plane's own tests
+  // start it meanwhile.
+  const char* allow_zk = std::getenv("SLUICE_ALLOW_ZOOKEEPER");
+  if (cluster_mode && !(allow_zk && std::string(allow_zk) == "1"))
+    return fail("zookeeper.connect: ZooKeeper clusters are not supported yet");
+  std::unique_ptr<cluster::metadata_store> store;
+  cluster::zookeeper_store* zk_store = nullptr;
+  const int32_t zk_session_timeout_ms = static_cast<int32_t>(config.get_int("zookeeper.session.timeout.ms"));
+  if (cluster_mode) {
+    cluster::zookeeper_options zo;
+    zo.connect = *config.get("zookeeper.connect");
+    zo.session_timeout_ms = zk_session_timeout_ms;
+    zo.connection_timeout_ms = config.get("zookeeper.connection.timeout.ms")
+                                   ? static_cast<int32_t>(config.get_int("zookeeper.connection.timeout.ms"))
+                                   : zk_session_timeout_ms;  // Kafka: defaults to the session timeout
+    auto zk = cluster::zookeeper_store::open(zo, &error);
+    if (!zk) return fail("zookeeper.connect: " + error);
+    zk_store = zk->get();
+    store = std::move(*zk);
+  } else {
+    auto embedded = cluster::embedded_store::open(dirs.front(), &error);
+    if (!embedded) return fail(error);
+    store = std::move(*embedded);
+  }
 
   int32_t broker_id = static_cast<int32_t>(config.get_int("broker.id"));
   net::shard_group shards(shard_count);
@@ -141,6 +169,8 @@ int run_broker(const server::broker_config& config) {
 
   server::config_holder config_holder(config);
   std::unique_ptr<cluster::controller> controller;
+  std::unique_ptr<cluster::metadata_watcher> watcher;       // cluster mode
+  std::unique_ptr<cluster::controller_duties> duties;       // cluster mode
   std::unique_ptr<server::partition_manager> partitions;
   std::unique_ptr<server::broker_services> services;
   std::unique_ptr<server::dispatcher> dispatch;
@@ -183,10 +213,33 @@ int run_broker(const server::broker_config& config) {
   cdefaults.default_replication_factor = static_cast<int16_t>(config.get_int("default.replication.factor"));
   cdefaults.delete_topic_enable = config.get_bool("delete.topic.enable");
   auto defaults_copy = *topic_defaults;
+  const cluster::broker_endpoint self{broker_id, adv.host, adv.port, std::nullopt};
   controller = std::make_unique<cluster::controller>(
-      **store, broker_id, cluster::broker_endpoint{broker_id, adv.host, adv.port, std::nullopt}, cdefaults,
+      *store, broker_id, self, cdefaults,
       [defaults_copy](const std::map<std::string, std::string>& o) { return validate_topic_overrides(defaults_copy, o); });
-  if (auto r = controller->start(&error); !r) return fail(error);
+  if (cluster_mode) {
+    // Register (waiting out a previous incarnation's session), watch the store, run for
+    // controller. A replaced ZooKeeper session lost all three: redo them.
+    if (auto r = cluster::register_broker(*store, self, zk_session_timeout_ms + 2000, &error); !r) return fail(error);
+    watcher = std::make_unique<cluster::metadata_watcher>(*store, broker_id);
+    if (auto r = watcher->start(&error); !r) return fail(error);
+    if (auto r = controller->start_cluster(*watcher, &error); !r) return fail(error);
+    cluster::controller_settings cs;
+    cs.unclean_leader_election = config.get_bool("unclean.leader.election.enable");
+    cs.auto_leader_rebalance = config.get_bool("auto.leader.rebalance.enable");
+    cs.leader_imbalance_check_interval_ms = config.get_int("leader.imbalance.check.interval.seconds") * 1000;
+    cs.leader_imbalance_per_broker_percentage = static_cast<int32_t>(config.get_int("leader.imbalance.per.broker.percentage"));
+    duties = std::make_unique<cluster::controller_duties>(*store, *watcher, broker_id, cs);
+    duties->start();
+    zk_store->set_session_listener([&store, &watcher, &duties, self, log] {
+      std::string why;
+      if (auto r = cluster::register_broker(*store, self, 0, &why); !r) log->error("re-registering after a new ZooKeeper session: {}", why);
+      watcher->refresh();
+      duties->session_replaced();
+    });
+  } else {
+    if (auto r = controller->start(&error); !r) return fail(error);
+  }
 
   // Storage: opening runs recovery of every partition found.
   storage::posix_file_system fs;
@@ -218,7 +271,16 @@ int run_broker(const server::broker_config& config) {
     if (!r) log->warn("ignoring stored dynamic broker config: {}", error);
   }
   partitions->apply_blocking(controller->image());
-  coordinator::producer_id_manager producer_ids(**store, broker_id);
+  if (watcher) {
+    // Cluster mode: every image the watcher builds (leader changes, ISR changes, topics created
+    // on other brokers) reaches the shards, posted in publication order to shard 0; applies may
+    // interleave at suspension points, so partition_manager::apply must ignore an image older
+    // than the one it already applied (image.version; data plane).
+    watcher->subscribe([&shards, &partitions](cluster::image_ptr img) {
+      asio::co_spawn(shards.context(0), partitions->apply(img), asio::detached);
+    });
+  }
+  coordinator::producer_id_manager producer_ids(*store, broker_id);
 
   // Declared after `shards`' loops are created and destroyed before them (its timers live there).
   auto groups = std::make_unique<server::group_coordinator>(shards, *partitions, broker_id,
@@ -267,6 +329,18 @@ int run_broker(const server::broker_config& config) {
     main_ctx.stop();
   });
   main_ctx.run();
+
+  // Controlled shutdown (cluster mode): leadership moves to other in-sync replicas before this
+  // broker stops serving, so clients fail over without waiting for the session timeout.
+  if (cluster_mode && config.get_bool("controlled.shutdown.enable")) {
+    if (cluster::controlled_shutdown(*store, *watcher, broker_id, 30'000))
+      log->info("controlled shutdown: this broker leads no partition another in-sync replica could lead");
+    else
+      log->warn("controlled shutdown: leadership did not move within 30 s; stopping anyway");
+  }
+  if (zk_store) zk_store->set_session_listener(nullptr);  // it refers to the objects stopped next
+  if (duties) duties->stop();
+  if (watcher) watcher->stop();  // no image reaches the partitions from here on
 
   // Graceful shutdown: stop accepting, let in-flight requests finish (bounded), then stop the
   // loops, flush every log and write the clean-shutdown marker.

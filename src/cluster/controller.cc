@@ -6,7 +6,9 @@
 #include <nlohmann/json.hpp>
 
 #include "base/logging.h"
+#include "cluster/metadata_watcher.h"
 #include "cluster/replica_placement.h"
+#include "cluster/topic_codec.h"
 #include "model/topic_partition.h"
 
 namespace sluice::cluster {
@@ -32,57 +34,6 @@ class controller_category_impl final : public std::error_category {
     return "unknown";
   }
 };
-
-topic_uuid random_uuid() {
-  static thread_local std::mt19937_64 rng{std::random_device{}()};
-  topic_uuid u;
-  for (auto& b : u) b = static_cast<uint8_t>(rng());
-  u[6] = (u[6] & 0x0f) | 0x40;  // version 4
-  u[8] = (u[8] & 0x3f) | 0x80;  // variant
-  return u;
-}
-
-// Kafka encodes UUIDs (cluster id, topic id) as URL-safe base64 without padding: 22 chars.
-std::string base64url(const topic_uuid& u) {
-  static const char* alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  std::string out;
-  uint32_t acc = 0;
-  int bits = 0;
-  for (uint8_t b : u) {
-    acc = (acc << 8) | b;
-    bits += 8;
-    while (bits >= 6) {
-      out.push_back(alphabet[(acc >> (bits - 6)) & 0x3f]);
-      bits -= 6;
-    }
-  }
-  if (bits > 0) out.push_back(alphabet[(acc << (6 - bits)) & 0x3f]);
-  return out;
-}
-
-std::optional<topic_uuid> from_base64url(const std::string& s) {
-  topic_uuid u{};
-  uint32_t acc = 0;
-  int bits = 0;
-  size_t i = 0;
-  for (char c : s) {
-    int v = c >= 'A' && c <= 'Z' ? c - 'A'
-            : c >= 'a' && c <= 'z' ? c - 'a' + 26
-            : c >= '0' && c <= '9' ? c - '0' + 52
-            : c == '-' ? 62
-            : c == '_' ? 63 : -1;
-    if (v < 0) return std::nullopt;
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      if (i >= u.size()) return std::nullopt;
-      u[i++] = static_cast<uint8_t>(acc >> (bits - 8));
-      bits -= 8;
-    }
-  }
-  if (i != u.size()) return std::nullopt;
-  return u;
-}
 
 std::string topic_path(const std::string& t) { return "/brokers/topics/" + t; }
 std::string config_path(const std::string& t) { return "/config/topics/" + t; }
@@ -133,6 +84,7 @@ result<void> controller::start(std::string* error) {
   (void)_store.remove("/controller");
   (void)_store.create("/controller", json{{"version", 1}, {"brokerid", _broker_id}}.dump(), true);
   img->controller_id = _broker_id;
+  img->self_id = _broker_id;
   img->brokers.push_back(_self);
   if (auto r = load_topics(*img); !r) {
     if (error) *error = "metadata store: cannot load topics: " + r.error().message();
@@ -168,6 +120,7 @@ result<void> controller::load_topics(metadata_image& img) {
       pm.leader = pm.replicas.empty() ? -1 : pm.replicas.front();
       pm.isr = pm.replicas;
       if (auto s = _store.get(state_path(name, pm.partition))) {
+        pm.partition_epoch = s->version;
         auto sj = json::parse(s->data, nullptr, false);
         if (!sj.is_discarded()) {
           pm.leader = sj.value("leader", pm.leader);
@@ -187,13 +140,35 @@ result<void> controller::load_topics(metadata_image& img) {
   return ok();
 }
 
+result<void> controller::start_cluster(metadata_watcher& watcher, std::string* error) {
+  auto id = json{{"version", "1"}, {"id", base64url(random_uuid())}}.dump();
+  auto r = _store.create("/cluster/id", id, false, true);
+  if (!r && r.error() != make_error_code(store_errc::node_exists)) {
+    if (error) *error = "metadata store: cannot write /cluster/id: " + r.error().message();
+    return controller_errc::store_failure;
+  }
+  std::lock_guard g(_mu);
+  _watcher = &watcher;
+  return ok();
+}
+
+image_ptr controller::current() const { return _watcher ? _watcher->image() : _image; }
+
+bool controller::wait_visible(const std::function<bool(const metadata_image&)>& pred) const {
+  return _watcher->wait_for(pred, admin_visibility_timeout_ms);
+}
+
 image_ptr controller::image() const {
   std::lock_guard g(_mu);
-  return _image;
+  return current();
 }
 
 void controller::subscribe(std::function<void(image_ptr)> fn) {
   std::lock_guard g(_mu);
+  if (_watcher) {
+    _watcher->subscribe(std::move(fn));
+    return;
+  }
   _subscribers.push_back(std::move(fn));
   if (_image) _subscribers.back()(_image);
 }
@@ -206,7 +181,7 @@ void controller::publish(std::shared_ptr<metadata_image> next) {
 
 std::vector<int32_t> controller::live_broker_ids() const {
   std::vector<int32_t> ids;
-  for (const auto& b : _image->brokers) ids.push_back(b.id);
+  for (const auto& b : current()->brokers) ids.push_back(b.id);
   return ids;
 }
 
@@ -223,7 +198,7 @@ result<void> controller::validate_assignment(const std::vector<std::vector<int32
       return controller_errc::invalid_replica_assignment;
     }
     for (int32_t b : a[p]) {
-      if (b != _broker_id) {
+      if (_watcher ? !current()->is_live(b) : b != _broker_id) {
         if (message) *message = fmt::format("partition {}: unknown broker {}", p, b);
         return controller_errc::invalid_replica_assignment;
       }
@@ -239,7 +214,7 @@ result<topic_metadata> controller::create_topic(const create_topic_request& req,
     return controller_errc::invalid_topic_name;
   }
   std::lock_guard g(_mu);
-  if (_image->find(req.name)) {
+  if (current()->find(req.name)) {
     if (message) *message = fmt::format("Topic '{}' already exists.", req.name);
     return controller_errc::topic_already_exists;
   }
@@ -283,6 +258,30 @@ result<topic_metadata> controller::create_topic(const create_topic_request& req,
     t.partitions.push_back(pm);
   }
   if (validate_only) return t;
+  if (_watcher) {
+    // AdminZkClient order: config, then the topic node; the controller adds partition states.
+    if (!_store.create(config_path(t.name), config_node_json(t.configs)) &&
+        !_store.set(config_path(t.name), config_node_json(t.configs), -1))
+      return controller_errc::store_failure;
+    if (auto r = _store.create(topic_path(t.name), topic_node_json(t)); !r) {
+      if (r.error() != make_error_code(store_errc::node_exists)) return controller_errc::store_failure;
+      if (message) *message = fmt::format("Topic '{}' already exists.", req.name);
+      return controller_errc::topic_already_exists;
+    }
+    log::get("cluster")->info("created topic {} with {} partitions", t.name, t.partitions.size());
+    // Answer once this broker's image shows the topic with leaders, so the client's next
+    // Metadata request sees it (a partition still without a live replica stays leaderless).
+    const std::string name = t.name;
+    wait_visible([&](const metadata_image& img) {
+      const auto* seen = img.find(name);
+      if (!seen) return false;
+      for (const auto& pm : seen->partitions)
+        if (pm.partition_epoch < 0) return false;
+      return true;
+    });
+    if (const auto* seen = current()->find(name)) return *seen;
+    return t;
+  }
   // Configs first, then partition states, then the topic node: a topic is visible after restart
   // only once everything it needs is in the store.
   json cfg = {{"version", 1}, {"config", t.configs}};
@@ -308,12 +307,17 @@ result<void> controller::delete_topic(const std::string& name, std::string* mess
     if (message) *message = "Topic deletion is disabled.";
     return controller_errc::topic_deletion_disabled;
   }
-  if (!_image->find(name)) {
+  if (!current()->find(name)) {
     if (message) *message = fmt::format("This server does not host this topic '{}'.", name);
     return controller_errc::unknown_topic;
   }
   if (!_store.remove(topic_path(name), -1, true)) return controller_errc::store_failure;
   (void)_store.remove(config_path(name), -1, true);
+  if (_watcher) {
+    log::get("cluster")->info("deleted topic {}", name);
+    wait_visible([&](const metadata_image& img) { return img.find(name) == nullptr; });
+    return ok();
+  }
   auto next = std::make_shared<metadata_image>(*_image);
   next->topics.erase(name);
   publish(next);
@@ -325,7 +329,8 @@ result<void> controller::create_partitions(const std::string& name, int32_t new_
                                            const std::vector<std::vector<int32_t>>& assignments, bool validate_only,
                                            std::string* message) {
   std::lock_guard g(_mu);
-  const auto* t = _image->find(name);
+  auto img = current();
+  const auto* t = img->find(name);
   if (!t) {
     if (message) *message = fmt::format("The topic '{}' does not exist.", name);
     return controller_errc::unknown_topic;
@@ -362,6 +367,23 @@ result<void> controller::create_partitions(const std::string& name, int32_t new_
   }
   if (validate_only) return ok();
   topic_metadata nt = *t;
+  if (_watcher) {
+    for (size_t i = 0; i < added.size(); ++i) {
+      partition_metadata pm;
+      pm.partition = current + static_cast<int32_t>(i);
+      pm.replicas = added[i];
+      nt.partitions.push_back(pm);
+    }
+    if (!_store.set(topic_path(name), topic_node_json(nt), -1)) return controller_errc::store_failure;
+    wait_visible([&](const metadata_image& seen) {
+      const auto* st = seen.find(name);
+      if (!st || st->partitions.size() != static_cast<size_t>(new_total)) return false;
+      for (const auto& pm : st->partitions)
+        if (pm.partition_epoch < 0) return false;
+      return true;
+    });
+    return ok();
+  }
   for (size_t i = 0; i < added.size(); ++i) {
     partition_metadata pm;
     pm.partition = current + static_cast<int32_t>(i);
@@ -384,7 +406,8 @@ result<void> controller::create_partitions(const std::string& name, int32_t new_
 result<void> controller::set_topic_configs(const std::string& name, const std::map<std::string, std::string>& configs,
                                            bool validate_only, std::string* message) {
   std::lock_guard g(_mu);
-  const auto* t = _image->find(name);
+  auto img = current();
+  const auto* t = img->find(name);
   if (!t) {
     if (message) *message = fmt::format("Topic {} does not exist", name);
     return controller_errc::unknown_topic;
@@ -399,6 +422,13 @@ result<void> controller::set_topic_configs(const std::string& name, const std::m
   json cfg = {{"version", 1}, {"config", configs}};
   if (!_store.set(config_path(name), cfg.dump(), -1) && !_store.create(config_path(name), cfg.dump()))
     return controller_errc::store_failure;
+  if (_watcher) {
+    wait_visible([&](const metadata_image& seen) {
+      const auto* st = seen.find(name);
+      return !st || st->configs == configs;
+    });
+    return ok();
+  }
   auto next = std::make_shared<metadata_image>(*_image);
   next->topics[name].configs = configs;
   publish(next);
@@ -410,6 +440,10 @@ result<void> controller::set_broker_dynamic_configs(const std::map<std::string, 
   json cfg = {{"version", 1}, {"config", configs}};
   std::string path = "/config/brokers/" + std::to_string(_broker_id);
   if (!_store.set(path, cfg.dump(), -1) && !_store.create(path, cfg.dump())) return controller_errc::store_failure;
+  if (_watcher) {
+    wait_visible([&](const metadata_image& seen) { return seen.broker_dynamic_configs == configs; });
+    return ok();
+  }
   auto next = std::make_shared<metadata_image>(*_image);
   next->broker_dynamic_configs = configs;
   publish(next);

@@ -1,9 +1,15 @@
 #pragma once
-// The controller: the only writer of topic metadata. It validates and applies topic creation,
-// deletion, partition additions and config changes through the metadata store, then publishes a
-// new metadata_image to subscribers. This version serves a single broker on the embedded store:
-// every replica is this broker, it leads every partition and the ISR is {self}. Multi-broker
-// placement, elections and ISR changes arrive with the replicated-cluster work.
+// The admin side of metadata: validates and applies topic creation, deletion, partition
+// additions and config changes through the metadata store.
+//
+// Two modes:
+//  - single broker (start()): the embedded store; every replica is this broker, it leads every
+//    partition and the ISR is {self}; this object writes the partition states itself and
+//    publishes each new metadata_image to subscribers.
+//  - cluster (start_cluster()): any broker takes admin requests and writes the topic nodes like
+//    Kafka's AdminZkClient (/brokers/topics/<t>, /config/topics/<t>); the active controller
+//    (controller_duties.h) creates the partition states; images come from the broker's
+//    metadata_watcher, and each write returns once that broker's image shows it (bounded).
 //
 // Thread contract: all methods are thread-safe (one internal mutex; control path only).
 #include <functional>
@@ -15,6 +21,11 @@
 #include "cluster/metadata_store.h"
 
 namespace sluice::cluster {
+
+class metadata_watcher;
+
+// How long an admin write in cluster mode waits for the broker's own image to show it.
+inline constexpr int64_t admin_visibility_timeout_ms = 10'000;
 
 enum class controller_errc {
   topic_already_exists = 1,
@@ -55,6 +66,9 @@ class controller {
 
   // Loads (or initialises) cluster id and topics from the store; publishes the first image.
   result<void> start(std::string* error);
+  // Cluster mode: images come from `watcher` (started, outliving this object); creates
+  // /cluster/id if this is the first broker ever.
+  result<void> start_cluster(metadata_watcher& watcher, std::string* error);
 
   image_ptr image() const;
   // Called with every new image (from the thread that made the change).
@@ -73,11 +87,15 @@ class controller {
 
  private:
   std::vector<int32_t> live_broker_ids() const;  // REQUIRES: _mu held
+  image_ptr current() const;                      // REQUIRES: _mu held
+  // Cluster mode: waits (bounded) until the watcher's image satisfies pred.
+  bool wait_visible(const std::function<bool(const metadata_image&)>& pred) const;
   result<void> validate_assignment(const std::vector<std::vector<int32_t>>& a, std::string* message) const;
   result<void> load_topics(metadata_image& img);
   void publish(std::shared_ptr<metadata_image> next);  // REQUIRES: _mu held
 
   metadata_store& _store;
+  metadata_watcher* _watcher = nullptr;  // cluster mode
   int32_t _broker_id;
   broker_endpoint _self;
   controller_defaults _defaults;

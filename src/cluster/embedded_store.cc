@@ -3,11 +3,14 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+
+#include "base/assert.h"
 
 namespace sluice::cluster {
 namespace {
@@ -50,7 +53,9 @@ const std::error_category& store_category() {
   return c;
 }
 
-std::unique_ptr<embedded_store> embedded_store::in_memory() { return std::unique_ptr<embedded_store>(new embedded_store()); }
+std::unique_ptr<embedded_store> embedded_store::in_memory() {
+  return std::unique_ptr<embedded_store>(new embedded_store());
+}
 
 result<std::unique_ptr<embedded_store>> embedded_store::open(const std::string& dir, std::string* error) {
   auto s = in_memory();
@@ -62,7 +67,8 @@ result<std::unique_ptr<embedded_store>> embedded_store::open(const std::string& 
   auto j = nlohmann::json::parse(ss.str(), nullptr, false);
   if (j.is_discarded() || !j.is_object() || j.value("format_version", 0) != format_version || !j.contains("nodes") ||
       !j["nodes"].is_object()) {
-    if (error) *error = fmt::format("{}: not a valid Sluice metadata file (format_version {})", s->_file, format_version);
+    if (error)
+      *error = fmt::format("{}: not a valid Sluice metadata file (format_version {})", s->_file, format_version);
     return store_errc::io_error;
   }
   for (auto& [path, v] : j["nodes"].items()) {
@@ -71,7 +77,7 @@ result<std::unique_ptr<embedded_store>> embedded_store::open(const std::string& 
       if (error) *error = fmt::format("{}: malformed node '{}'", s->_file, path);
       return store_errc::io_error;
     }
-    s->_nodes[path] = entry{node{v["data"].get<std::string>(), v["version"].get<int32_t>()}, false};
+    s->_nodes[path] = entry{node{v["data"].get<std::string>(), v["version"].get<int32_t>()}, false, 0};
   }
   return s;
 }
@@ -81,12 +87,75 @@ std::string embedded_store::parent_of(const std::string& path) {
   return pos == 0 || pos == std::string::npos ? "/" : path.substr(0, pos);
 }
 
+result<std::vector<std::string>> embedded_store::children_of(const node_map& nodes, const std::string& path) {
+  if (path != "/" && !nodes.contains(path)) return store_errc::no_node;
+  std::string prefix = path == "/" ? "/" : path + "/";
+  std::vector<std::string> out;
+  for (auto it = nodes.lower_bound(prefix); it != nodes.end() && it->first.compare(0, prefix.size(), prefix) == 0;
+       ++it) {
+    std::string rest = it->first.substr(prefix.size());
+    if (!rest.empty() && rest.find('/') == std::string::npos) out.push_back(rest);
+  }
+  return out;
+}
+
+result<void> embedded_store::apply(session_id sid, const store_op& op, node_map& nodes, std::vector<change>& changes,
+                                   int32_t* new_version) {
+  auto it = nodes.find(op.path);
+  switch (op.type) {
+    case store_op::kind::check:
+      if (it == nodes.end()) return store_errc::no_node;
+      if (op.expected_version != -1 && it->second.n.version != op.expected_version) return store_errc::bad_version;
+      return ok();
+    case store_op::kind::create: {
+      if (it != nodes.end()) return store_errc::node_exists;
+      std::string parent = parent_of(op.path);
+      if (parent != "/" && !nodes.contains(parent)) return store_errc::no_parent;
+      nodes[op.path] = entry{node{op.data, 0}, op.ephemeral, op.ephemeral ? sid : 0};
+      changes.push_back({true, op.path, watch_event::created});
+      changes.push_back({false, parent, watch_event::children_changed});
+      return ok();
+    }
+    case store_op::kind::set:
+      if (it == nodes.end()) return store_errc::no_node;
+      if (op.expected_version != -1 && it->second.n.version != op.expected_version) return store_errc::bad_version;
+      it->second.n.data = op.data;
+      ++it->second.n.version;
+      if (new_version) *new_version = it->second.n.version;
+      changes.push_back({true, op.path, watch_event::data_changed});
+      return ok();
+    case store_op::kind::remove: {
+      if (it == nodes.end()) return store_errc::no_node;
+      if (op.expected_version != -1 && it->second.n.version != op.expected_version) return store_errc::bad_version;
+      std::string prefix = op.path + "/";
+      auto child = nodes.lower_bound(prefix);
+      if (child != nodes.end() && child->first.compare(0, prefix.size(), prefix) == 0) return store_errc::not_empty;
+      nodes.erase(it);
+      changes.push_back({true, op.path, watch_event::deleted});
+      changes.push_back({false, op.path, watch_event::deleted});
+      changes.push_back({false, parent_of(op.path), watch_event::children_changed});
+      return ok();
+    }
+  }
+  return store_errc::io_error;
+}
+
+void embedded_store::take_changes(const std::vector<change>& changes, fired_watches& out) {
+  for (const auto& c : changes) take(c.data ? _data_watches : _child_watches, c.path, c.event, out);
+}
+
 result<void> embedded_store::create(const std::string& path, const std::string& data, bool ephemeral,
                                     bool make_parents) {
+  return create_as(0, path, data, ephemeral, make_parents);
+}
+
+result<void> embedded_store::create_as(session_id sid, const std::string& path, const std::string& data, bool ephemeral,
+                                       bool make_parents) {
   fired_watches fired;
   result<void> r = ok();
   {
     std::lock_guard g(_mu);
+    if (is_expired(sid)) return store_errc::connection_loss;
     if (_nodes.contains(path)) return store_errc::node_exists;
     std::vector<std::string> missing_parents;
     for (std::string p = parent_of(path); p != "/"; p = parent_of(p)) {
@@ -94,13 +163,14 @@ result<void> embedded_store::create(const std::string& path, const std::string& 
       if (!make_parents) return store_errc::no_parent;
       missing_parents.push_back(p);
     }
-    missing_parents.insert(missing_parents.begin(), path);
-    for (const auto& p : missing_parents) {
-      _nodes[p] = entry{node{p == path ? data : std::string(), 0}, p == path && ephemeral};
-      take(_data_watches, p, watch_event::created, fired);
-      take(_child_watches, parent_of(p), watch_event::children_changed, fired);
+    std::vector<change> changes;
+    for (auto p = missing_parents.rbegin(); p != missing_parents.rend(); ++p) {
+      auto c = apply(sid, store_op::create(*p, ""), _nodes, changes, nullptr);
+      SLUICE_ASSERT(c.has_value(), "creating a missing parent {} failed", *p);
     }
+    if (auto c = apply(sid, store_op::create(path, data, ephemeral), _nodes, changes, nullptr); !c) return c;
     r = persist();
+    take_changes(changes, fired);
   }
   run(fired);
   return r;
@@ -114,45 +184,55 @@ result<node> embedded_store::get(const std::string& path) {
 }
 
 result<int32_t> embedded_store::set(const std::string& path, const std::string& data, int32_t expected_version) {
+  return set_as(0, path, data, expected_version);
+}
+
+result<int32_t> embedded_store::set_as(session_id sid, const std::string& path, const std::string& data,
+                                       int32_t expected_version) {
   fired_watches fired;
   int32_t v = 0;
   {
     std::lock_guard g(_mu);
-    auto it = _nodes.find(path);
-    if (it == _nodes.end()) return store_errc::no_node;
-    if (expected_version != -1 && it->second.n.version != expected_version) return store_errc::bad_version;
-    it->second.n.data = data;
-    ++it->second.n.version;
-    v = it->second.n.version;
+    if (is_expired(sid)) return store_errc::connection_loss;
+    std::vector<change> changes;
+    if (auto r = apply(sid, store_op::set(path, data, expected_version), _nodes, changes, &v); !r) return r.error();
     if (auto r = persist(); !r) return r.error();
-    take(_data_watches, path, watch_event::data_changed, fired);
+    take_changes(changes, fired);
   }
   run(fired);
   return v;
 }
 
 result<void> embedded_store::remove(const std::string& path, int32_t expected_version, bool recursive) {
+  return remove_as(0, path, expected_version, recursive);
+}
+
+result<void> embedded_store::remove_as(session_id sid, const std::string& path, int32_t expected_version,
+                                       bool recursive) {
   fired_watches fired;
   result<void> r = ok();
   {
     std::lock_guard g(_mu);
+    if (is_expired(sid)) return store_errc::connection_loss;
     auto it = _nodes.find(path);
     if (it == _nodes.end()) return store_errc::no_node;
     if (expected_version != -1 && it->second.n.version != expected_version) return store_errc::bad_version;
     std::string prefix = path + "/";
-    auto child = _nodes.lower_bound(prefix);
-    bool has_children = child != _nodes.end() && child->first.compare(0, prefix.size(), prefix) == 0;
-    if (has_children && !recursive) return store_errc::not_empty;
-    while (child != _nodes.end() && child->first.compare(0, prefix.size(), prefix) == 0) {
-      take(_data_watches, child->first, watch_event::deleted, fired);
-      take(_child_watches, child->first, watch_event::deleted, fired);
-      child = _nodes.erase(child);
+    std::vector<std::string> descendants;
+    for (auto c = _nodes.lower_bound(prefix); c != _nodes.end() && c->first.compare(0, prefix.size(), prefix) == 0; ++c)
+      descendants.push_back(c->first);
+    if (!descendants.empty() && !recursive) return store_errc::not_empty;
+    std::vector<change> changes;
+    // Deepest first: a map orders "/a/b" before "/a/b/c", so reverse order
+    // removes leaves first.
+    for (auto d = descendants.rbegin(); d != descendants.rend(); ++d) {
+      auto c = apply(sid, store_op::remove(*d), _nodes, changes, nullptr);
+      SLUICE_ASSERT(c.has_value(), "removing {} failed", *d);
     }
-    _nodes.erase(path);
-    take(_data_watches, path, watch_event::deleted, fired);
-    take(_child_watches, path, watch_event::deleted, fired);
-    take(_child_watches, parent_of(path), watch_event::children_changed, fired);
+    auto c = apply(sid, store_op::remove(path), _nodes, changes, nullptr);
+    SLUICE_ASSERT(c.has_value(), "removing {} failed", path);
     r = persist();
+    take_changes(changes, fired);
   }
   run(fired);
   return r;
@@ -160,45 +240,151 @@ result<void> embedded_store::remove(const std::string& path, int32_t expected_ve
 
 result<std::vector<std::string>> embedded_store::children(const std::string& path) {
   std::lock_guard g(_mu);
-  return children_locked(path);
-}
-
-result<std::vector<std::string>> embedded_store::children_locked(const std::string& path) {
-  if (path != "/" && !_nodes.contains(path)) return store_errc::no_node;
-  std::string prefix = path == "/" ? "/" : path + "/";
-  std::vector<std::string> out;
-  for (auto it = _nodes.lower_bound(prefix); it != _nodes.end() && it->first.compare(0, prefix.size(), prefix) == 0;
-       ++it) {
-    std::string rest = it->first.substr(prefix.size());
-    if (!rest.empty() && rest.find('/') == std::string::npos) out.push_back(rest);
-  }
-  return out;
+  return children_of(_nodes, path);
 }
 
 result<node> embedded_store::get_and_watch(const std::string& path, watch_fn on_change) {
+  return get_and_watch_as(0, path, std::move(on_change));
+}
+
+result<node> embedded_store::get_and_watch_as(session_id sid, const std::string& path, watch_fn on_change) {
   std::lock_guard g(_mu);
-  _data_watches.emplace(path, std::move(on_change));
+  if (is_expired(sid)) return store_errc::connection_loss;
+  _data_watches.emplace(path, watch{sid, std::move(on_change)});
   auto it = _nodes.find(path);
   if (it == _nodes.end()) return store_errc::no_node;
   return it->second.n;
 }
 
 result<std::vector<std::string>> embedded_store::children_and_watch(const std::string& path, watch_fn on_change) {
+  return children_and_watch_as(0, path, std::move(on_change));
+}
+
+result<std::vector<std::string>> embedded_store::children_and_watch_as(session_id sid, const std::string& path,
+                                                                       watch_fn on_change) {
   std::lock_guard g(_mu);
-  auto r = children_locked(path);
-  if (r) _child_watches.emplace(path, std::move(on_change));
+  if (is_expired(sid)) return store_errc::connection_loss;
+  auto r = children_of(_nodes, path);
+  if (r) _child_watches.emplace(path, watch{sid, std::move(on_change)});
   return r;
 }
 
-void embedded_store::take(std::multimap<std::string, watch_fn>& table, const std::string& path, watch_event e,
-                          fired_watches& out) {
+result<void> embedded_store::multi(const std::vector<store_op>& ops) { return multi_as(0, ops); }
+
+result<void> embedded_store::multi_as(session_id sid, const std::vector<store_op>& ops) {
+  fired_watches fired;
+  result<void> r = ok();
+  {
+    std::lock_guard g(_mu);
+    if (is_expired(sid)) return store_errc::connection_loss;
+    // All-or-nothing: apply to a copy, keep it only if every op succeeded.
+    // Metadata trees are small and multi() is control-path only.
+    node_map next = _nodes;
+    std::vector<change> changes;
+    for (const auto& op : ops)
+      if (auto a = apply(sid, op, next, changes, nullptr); !a) return a;
+    _nodes = std::move(next);
+    r = persist();
+    take_changes(changes, fired);
+  }
+  run(fired);
+  return r;
+}
+
+std::unique_ptr<embedded_session> embedded_store::open_session() {
+  std::lock_guard g(_mu);
+  return std::unique_ptr<embedded_session>(new embedded_session(*this, _next_session++));
+}
+
+bool embedded_store::is_expired(session_id sid) const {
+  return sid != 0 && std::find(_expired.begin(), _expired.end(), sid) != _expired.end();
+}
+
+void embedded_store::expire(session_id sid) {
+  fired_watches fired;
+  {
+    std::lock_guard g(_mu);
+    _expired.push_back(sid);
+    for (auto* table : {&_data_watches, &_child_watches}) {
+      for (auto it = table->begin(); it != table->end();) {
+        if (it->second.session == sid) {
+          fired.push_back(fired_watch{std::move(it->second.fn), watch_event::session_lost, it->first});
+          it = table->erase(it);
+        } else {
+          ++it;
+        }
+      }
+    }
+    std::vector<std::string> owned;
+    for (const auto& [path, e] : _nodes)
+      if (e.ephemeral && e.owner == sid) owned.push_back(path);
+    std::vector<change> changes;
+    for (const auto& path : owned) (void)apply(sid, store_op::remove(path), _nodes, changes, nullptr);
+    (void)persist();  // ephemeral nodes are not persisted; nothing on disk changes
+    take_changes(changes, fired);
+  }
+  run(fired);
+}
+
+void embedded_store::take(watch_table& table, const std::string& path, watch_event e, fired_watches& out) {
   auto [begin, end] = table.equal_range(path);
-  for (auto it = begin; it != end; ++it) out.push_back(fired_watch{std::move(it->second), e, path});
+  for (auto it = begin; it != end; ++it) out.push_back(fired_watch{std::move(it->second.fn), e, path});
   table.erase(begin, end);
 }
 
 void embedded_store::run(fired_watches& fired) {
   for (auto& f : fired) f.fn(f.event, f.path);
+}
+
+// --- embedded_session
+// ---------------------------------------------------------------------------
+
+void embedded_session::expire() {
+  {
+    std::lock_guard g(_mu);
+    if (_expired) return;
+    _expired = true;
+  }
+  _store.expire(_id);
+}
+
+bool embedded_session::expired() const {
+  std::lock_guard g(_mu);
+  return _expired;
+}
+
+result<void> embedded_session::create(const std::string& path, const std::string& data, bool ephemeral,
+                                      bool make_parents) {
+  if (expired()) return store_errc::connection_loss;
+  return _store.create_as(_id, path, data, ephemeral, make_parents);
+}
+result<node> embedded_session::get(const std::string& path) {
+  if (expired()) return store_errc::connection_loss;
+  return _store.get(path);
+}
+result<int32_t> embedded_session::set(const std::string& path, const std::string& data, int32_t expected_version) {
+  if (expired()) return store_errc::connection_loss;
+  return _store.set_as(_id, path, data, expected_version);
+}
+result<void> embedded_session::remove(const std::string& path, int32_t expected_version, bool recursive) {
+  if (expired()) return store_errc::connection_loss;
+  return _store.remove_as(_id, path, expected_version, recursive);
+}
+result<std::vector<std::string>> embedded_session::children(const std::string& path) {
+  if (expired()) return store_errc::connection_loss;
+  return _store.children(path);
+}
+result<node> embedded_session::get_and_watch(const std::string& path, watch_fn on_change) {
+  if (expired()) return store_errc::connection_loss;
+  return _store.get_and_watch_as(_id, path, std::move(on_change));
+}
+result<std::vector<std::string>> embedded_session::children_and_watch(const std::string& path, watch_fn on_change) {
+  if (expired()) return store_errc::connection_loss;
+  return _store.children_and_watch_as(_id, path, std::move(on_change));
+}
+result<void> embedded_session::multi(const std::vector<store_op>& ops) {
+  if (expired()) return store_errc::connection_loss;
+  return _store.multi_as(_id, ops);
 }
 
 result<void> embedded_store::persist() {

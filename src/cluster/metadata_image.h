@@ -1,6 +1,6 @@
 #pragma once
-// An immutable snapshot of cluster metadata. The controller publishes a new image on every
-// change; each shard keeps its own shared_ptr to the latest one, so readers never lock.
+// An immutable snapshot of cluster metadata. A single broker's controller publishes a new image
+// on every change; in a cluster every broker's metadata_watcher builds it from the store; each shard keeps its own shared_ptr to the latest one, so readers never lock.
 #include <array>
 #include <cstdint>
 #include <map>
@@ -26,6 +26,9 @@ struct partition_metadata {
   std::vector<int32_t> isr;
   int32_t leader = -1;
   int32_t leader_epoch = 0;
+  // Version of the partition's state node in the store: what an ISR compare-and-set must expect
+  // (partition_state.h). -1 while the node does not exist yet (leader is then -1 too).
+  int32_t partition_epoch = 0;
 };
 
 struct topic_metadata {
@@ -43,12 +46,21 @@ struct topic_metadata {
 
 struct metadata_image {
   std::string cluster_id;
+  int32_t self_id = -1;  // the broker.id of the broker holding this image
   int32_t controller_id = -1;
   std::vector<broker_endpoint> brokers;
+  // Brokers in controlled shutdown (their /sluice/controlled_shutdown/<id> node exists; cluster
+  // mode only): the controller moves leadership off them.
+  std::vector<int32_t> shutting_down;
   std::map<std::string, topic_metadata> topics;
   std::map<std::string, std::string> broker_dynamic_configs;
   int64_t version = 0;  // bumped by every published change
 
+  bool is_live(int32_t broker_id) const {
+    for (const auto& b : brokers)
+      if (b.id == broker_id) return true;
+    return false;
+  }
   const topic_metadata* find(const std::string& topic) const {
     auto it = topics.find(topic);
     return it == topics.end() ? nullptr : &it->second;

@@ -2,7 +2,7 @@
 // Cluster metadata lives behind this small ZooKeeper-shaped interface (DESIGN.md §2): a tree of
 // versioned nodes with compare-and-set by version, ephemeral nodes tied to the session, and
 // child listing. Two implementations: embedded (single broker, the default; see
-// embedded_store.h) and ZooKeeper (multi-broker clusters, later).
+// embedded_store.h) and ZooKeeper (multi-broker clusters; zookeeper_store.h).
 //
 // Node layout follows Kafka's ZooKeeper layout where one exists:
 //   /cluster/id                                 {"version":"1","id":"<cluster id>"}
@@ -12,7 +12,8 @@
 //   /config/topics/<topic>                      {"version":1,"config":{"k":"v"}}
 //   /config/brokers/<id>                        dynamic broker configs
 //   /controller                                 {"brokerid":1,...} (ephemeral)
-//   /controller_epoch                           "<epoch>"
+//   /controller_epoch                           "<epoch>" (fences the controller's writes)
+//   /sluice/controlled_shutdown/<id>            "" (ephemeral; controller_duties.h)
 //   /latest_producer_id_block                   {"version":1,"broker":1,"block_start":"0","block_end":"999"}
 //                                               (coordinator/txn/producer_id_manager.h)
 // Thread contract: implementations are thread-safe; calls may block briefly (control path only,
@@ -61,6 +62,24 @@ struct node {
   int32_t version = 0;  // bumped by every set
 };
 
+// One operation of an atomic multi(): all succeed together or none is applied (ZooKeeper's
+// multi-op). The controller fences its writes with a `check` of /controller_epoch's version.
+struct store_op {
+  enum class kind { check, create, set, remove };
+  kind type = kind::check;
+  std::string path;
+  std::string data;              // create, set
+  int32_t expected_version = -1;  // check, set, remove (-1 = any; check with -1 = "exists")
+  bool ephemeral = false;         // create
+
+  static store_op check(std::string p, int32_t v) { return {kind::check, std::move(p), {}, v, false}; }
+  static store_op create(std::string p, std::string d, bool eph = false) {
+    return {kind::create, std::move(p), std::move(d), -1, eph};
+  }
+  static store_op set(std::string p, std::string d, int32_t v) { return {kind::set, std::move(p), std::move(d), v, false}; }
+  static store_op remove(std::string p, int32_t v = -1) { return {kind::remove, std::move(p), {}, v, false}; }
+};
+
 class metadata_store {
  public:
   virtual ~metadata_store() = default;
@@ -82,6 +101,10 @@ class metadata_store {
   // children(), and a watch for the next creation or removal of a child, or of the node itself.
   // No watch is set if the node does not exist.
   virtual result<std::vector<std::string>> children_and_watch(const std::string& path, watch_fn on_change) = 0;
+
+  // Applies every op or none (the first failing op's error is returned; parents of a create must
+  // exist, a remove must not have children). Watches fire only after the whole multi is applied.
+  virtual result<void> multi(const std::vector<store_op>& ops) = 0;
 };
 
 }  // namespace sluice::cluster

@@ -68,11 +68,24 @@ class metadata_store_test : public ::testing::TestWithParam<kind> {
     if (GetParam() == kind::embedded) {
       _store = embedded_store::in_memory();
     } else {
-      _store = make_zookeeper_store();
+      _store = make_zookeeper_store(&_connect);
       ASSERT_NE(_store, nullptr);
     }
   }
   metadata_store& store() { return *_store; }
+  // Another independent session on the same tree (a second "broker").
+  std::unique_ptr<metadata_store> second_session() {
+    if (GetParam() == kind::embedded) return static_cast<embedded_store&>(*_store).open_session();
+    zookeeper_options o;
+    o.connect = _connect;
+    o.session_timeout_ms = 4000;
+    o.connection_timeout_ms = 20000;
+    std::string error;
+    auto s = zookeeper_store::open(o, &error);
+    EXPECT_TRUE(s) << error;
+    return s ? std::move(*s) : nullptr;
+  }
+  std::string _connect;
   // A short grace period to show that no (further) event arrives.
   static void settle() { std::this_thread::sleep_for(std::chrono::milliseconds(300)); }
 
@@ -185,10 +198,74 @@ TEST_P(metadata_store_test, children_watch_fires_on_child_creation_and_removal) 
   EXPECT_EQ(store().children_and_watch("/missing", removed.fn()).error(), err(store_errc::no_node));
 }
 
+TEST_P(metadata_store_test, multi_applies_all_ops_or_none) {
+  ASSERT_TRUE(store().create("/controller_epoch", "1", false, true));
+  ASSERT_TRUE(store().create("/p/state", "s0", false, true));
+  ASSERT_TRUE(store().create("/gone", "", false, true));
+  event_log events;
+  ASSERT_TRUE(store().get_and_watch("/p/state", events.fn()));
+  // A stale fence: nothing is applied, no watch fires.
+  auto stale = store().multi({store_op::check("/controller_epoch", 7), store_op::set("/p/state", "s1", 0),
+                              store_op::create("/p/new", "n"), store_op::remove("/gone")});
+  EXPECT_EQ(stale.error(), err(store_errc::bad_version));
+  EXPECT_EQ(store().get("/p/state")->data, "s0");
+  EXPECT_EQ(store().get("/p/new").error(), err(store_errc::no_node));
+  EXPECT_TRUE(store().get("/gone"));
+  settle();
+  EXPECT_EQ(events.size(), 0u);
+  // A failing op after successful ones undoes them too.
+  auto late = store().multi({store_op::set("/p/state", "s1", 0), store_op::create("/missing/x", "")});
+  EXPECT_EQ(late.error(), err(store_errc::no_parent));
+  EXPECT_EQ(store().get("/p/state")->data, "s0");
+  // The current fence: everything is applied at once.
+  ASSERT_TRUE(store().multi({store_op::check("/controller_epoch", 0), store_op::set("/p/state", "s1", 0),
+                             store_op::create("/p/new", "n"), store_op::remove("/gone")}));
+  EXPECT_EQ(store().get("/p/state")->data, "s1");
+  EXPECT_EQ(store().get("/p/state")->version, 1);
+  EXPECT_EQ(store().get("/p/new")->data, "n");
+  EXPECT_EQ(store().get("/gone").error(), err(store_errc::no_node));
+  ASSERT_TRUE(events.wait_for_count(1));
+  EXPECT_EQ(events.events[0].first, watch_event::data_changed);
+  EXPECT_EQ(store().multi({store_op::create("/p/new", "again")}).error(), err(store_errc::node_exists));
+  EXPECT_EQ(store().multi({store_op::check("/nope", -1)}).error(), err(store_errc::no_node));
+}
+
+TEST_P(metadata_store_test, closing_a_session_removes_its_ephemeral_nodes_for_others) {
+  auto other = second_session();
+  ASSERT_NE(other, nullptr);
+  ASSERT_TRUE(store().create("/brokers/ids/1", "one", true, true));
+  ASSERT_TRUE(other->create("/brokers/ids/2", "two", true, true));
+  EXPECT_EQ(*store().children("/brokers/ids"), (std::vector<std::string>{"1", "2"}));
+  event_log events;
+  ASSERT_TRUE(store().get_and_watch("/brokers/ids/2", events.fn()));
+  other.reset();  // the second broker dies
+  ASSERT_TRUE(events.wait_for_count(1));
+  EXPECT_EQ(events.events[0].first, watch_event::deleted);
+  EXPECT_EQ(*store().children("/brokers/ids"), (std::vector<std::string>{"1"}));
+  EXPECT_EQ(store().get("/brokers/ids/1")->data, "one");
+}
+
 INSTANTIATE_TEST_SUITE_P(both, metadata_store_test, ::testing::Values(kind::embedded, kind::zookeeper),
                          [](const auto& info) { return info.param == kind::embedded ? "embedded" : "zookeeper"; });
 
 // --- ZooKeeper sessions ------------------------------------------------------------------------
+
+TEST(embedded_store, expired_session_fails_its_calls_and_fires_its_watches) {
+  auto store = embedded_store::in_memory();
+  auto s = store->open_session();
+  ASSERT_TRUE(s->create("/controller", "x", true, true));
+  event_log own;
+  ASSERT_TRUE(s->get_and_watch("/other", own.fn()).error() == make_error_code(store_errc::no_node));
+  s->expire();
+  ASSERT_TRUE(own.wait_for_count(1));
+  EXPECT_EQ(own.events[0].first, watch_event::session_lost);
+  EXPECT_EQ(store->get("/controller").error(), make_error_code(store_errc::no_node));
+  EXPECT_EQ(s->create("/controller", "x", true, true).error(), make_error_code(store_errc::connection_loss));
+  EXPECT_EQ(s->get("/").error(), make_error_code(store_errc::connection_loss));
+  // Creating /other now fires no watch of the dead session a second time.
+  ASSERT_TRUE(store->create("/other", "", false, true));
+  EXPECT_EQ(own.size(), 1u);
+}
 
 TEST(zookeeper_store, ephemeral_nodes_end_with_the_session) {
   std::string connect;

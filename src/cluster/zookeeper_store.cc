@@ -386,4 +386,34 @@ result<std::vector<std::string>> zookeeper_store::children_and_watch(const std::
   return out;
 }
 
+result<void> zookeeper_store::multi(const std::vector<store_op>& ops) {
+  if (ops.empty()) return ok();
+  zhandle_t* zh = handle();
+  if (zh == nullptr) return store_errc::connection_loss;
+  std::vector<zoo_op_t> zops(ops.size());
+  std::vector<zoo_op_result_t> results(ops.size());
+  std::vector<Stat> stats(ops.size());
+  for (size_t i = 0; i < ops.size(); ++i) {
+    const auto& op = ops[i];
+    switch (op.type) {
+      case store_op::kind::check: zoo_check_op_init(&zops[i], op.path.c_str(), op.expected_version); break;
+      case store_op::kind::create:
+        zoo_create_op_init(&zops[i], op.path.c_str(), op.data.data(), static_cast<int>(op.data.size()),
+                           &ZOO_OPEN_ACL_UNSAFE, op.ephemeral ? ZOO_EPHEMERAL : ZOO_PERSISTENT, nullptr, 0);
+        break;
+      case store_op::kind::set:
+        zoo_set_op_init(&zops[i], op.path.c_str(), op.data.data(), static_cast<int>(op.data.size()),
+                        op.expected_version, &stats[i]);
+        break;
+      case store_op::kind::remove: zoo_delete_op_init(&zops[i], op.path.c_str(), op.expected_version); break;
+    }
+  }
+  int rc = zoo_multi(zh, static_cast<int>(zops.size()), zops.data(), results.data());
+  if (rc == ZOK) return ok();
+  // A create under a missing parent fails with ZNONODE; name it as the embedded store does.
+  for (size_t i = 0; i < ops.size(); ++i)
+    if (results[i].err == ZNONODE && ops[i].type == store_op::kind::create) return store_errc::no_parent;
+  return to_store_errc(rc);
+}
+
 }  // namespace sluice::cluster

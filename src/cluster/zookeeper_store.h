@@ -48,6 +48,7 @@ class zookeeper_store final : public metadata_store {
   result<std::vector<std::string>> children(const std::string& path) override;
   result<node> get_and_watch(const std::string& path, watch_fn on_change) override;
   result<std::vector<std::string>> children_and_watch(const std::string& path, watch_fn on_change) override;
+  result<void> multi(const std::vector<store_op>& ops) override;  // zoo_multi
 
   // Called on the store's session thread after a lost session was replaced by a new one.
   void set_session_listener(std::function<void()> on_new_session);

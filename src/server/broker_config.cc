@@ -62,6 +62,11 @@ std::vector<config_definition> make_definitions() {
       {"zookeeper.connect", T::string, std::nullopt, "ZooKeeper connection string; unset = embedded single-broker store"},
       {"zookeeper.connection.timeout.ms", T::int32, std::nullopt, "ZooKeeper connection timeout", 0, i32max},
       {"zookeeper.session.timeout.ms", T::int32, "18000", "ZooKeeper session timeout", 1, i32max},
+      // Controller (cluster mode; cluster/controller_duties.h)
+      {"auto.leader.rebalance.enable", T::boolean, "true", "Move leadership back to the preferred replica when it is in sync"},
+      {"leader.imbalance.check.interval.seconds", T::int64, "300", "How often the controller checks leader imbalance", 1, lmax},
+      {"leader.imbalance.per.broker.percentage", T::int32, "10", "Share of a broker's preferred partitions led elsewhere that triggers a rebalance", 0, 100},
+      {"controlled.shutdown.enable", T::boolean, "true", "On SIGTERM, move leadership off this broker before stopping"},
       // Log
       {"log.dirs", T::list, std::nullopt, "Data directories; defaults to log.dir"},
       {"log.dir", T::string, "/tmp/kafka-logs", "Data directory used when log.dirs is unset"},

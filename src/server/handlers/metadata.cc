@@ -9,7 +9,9 @@ namespace sluice::server {
 namespace {
 using resp_t = protocol::metadata_response;
 
-resp_t::metadata_response_topic describe_topic(const cluster::topic_metadata& t) {
+// offline_replicas: replicas on brokers that are not registered (alive), as Kafka's ZK-mode
+// metadata cache reports them.
+resp_t::metadata_response_topic describe_topic(const cluster::topic_metadata& t, const cluster::metadata_image& img) {
   resp_t::metadata_response_topic out;
   out.name = t.name;
   out.is_internal = t.internal;
@@ -20,6 +22,8 @@ resp_t::metadata_response_topic describe_topic(const cluster::topic_metadata& t)
     mp.leader_epoch = p.leader_epoch;
     mp.replica_nodes = p.replicas;
     mp.isr_nodes = p.isr;
+    for (int32_t r : p.replicas)
+      if (!img.is_live(r)) mp.offline_replicas.push_back(r);
     mp.error_code = code(p.leader >= 0 ? protocol::error_code::none : protocol::error_code::leader_not_available);
     out.partitions.push_back(std::move(mp));
   }
@@ -33,7 +37,7 @@ asio::awaitable<void> handle(request_context& ctx, protocol::metadata_request& r
   // v0: an empty list means all topics; v1+: null means all, empty means none.
   bool all_topics = !req.topics.has_value() || (ctx.version() == 0 && req.topics->empty());
   if (all_topics) {
-    for (const auto& [name, t] : img->topics) resp.topics.push_back(describe_topic(t));
+    for (const auto& [name, t] : img->topics) resp.topics.push_back(describe_topic(t, *img));
   } else {
     bool allow_create = req.allow_auto_topic_creation && broker.settings.auto_create_topics;
     for (const auto& rt : *req.topics) {
@@ -58,7 +62,7 @@ asio::awaitable<void> handle(request_context& ctx, protocol::metadata_request& r
         resp.topics.push_back(std::move(out));
         continue;
       }
-      resp.topics.push_back(describe_topic(*t));
+      resp.topics.push_back(describe_topic(*t, *img));
     }
   }
   for (const auto& b : img->brokers) {
