@@ -18,6 +18,7 @@
 #include "cluster/controller.h"
 #include "cluster/controller_duties.h"
 #include "cluster/embedded_store.h"
+#include "cluster/isr_writer.h"
 #include "cluster/metadata_watcher.h"
 #include "cluster/zookeeper_store.h"
 #include "coordinator/txn/producer_id_manager.h"
@@ -133,9 +134,10 @@ int run_broker(const server::broker_config& config) {
   // Metadata: with zookeeper.connect a ZooKeeper cluster (cluster mode), else the embedded
   // store in the first log dir (single broker).
   const bool cluster_mode = config.get("zookeeper.connect").has_value();
-  // TEMPORARY: cluster mode stays refused until the replication data plane is merged (the
-  // integrator removes this check); SLUICE_ALLOW_ZOOKEEPER=1 lets the control plane's own tests
-  // start it meanwhile.
+  // TEMPORARY: cluster mode is refused until followers copy data (the network follower fetcher
+  // is not built yet, docs/replication.md): a cluster would acknowledge nothing with acks=all
+  // and lose data on failover. SLUICE_ALLOW_ZOOKEEPER=1 starts it for development of the
+  // control plane only; remove both once the fetcher and the tests/cluster suite pass.
   const char* allow_zk = std::getenv("SLUICE_ALLOW_ZOOKEEPER");
   if (cluster_mode && !(allow_zk && std::string(allow_zk) == "1"))
     return fail("zookeeper.connect: ZooKeeper clusters are not supported yet");
@@ -280,11 +282,24 @@ int run_broker(const server::broker_config& config) {
       asio::co_spawn(shards.context(0), partitions->apply(img), asio::detached);
     });
   }
+  // Leaders change their ISR through conditional writes of the partition state node, made on a
+  // control-plane thread (never a shard). Single broker: the ISR is always {self}, nothing writes.
+  std::unique_ptr<cluster::isr_writer> isr_writes;
+  if (cluster_mode) {
+    isr_writes = std::make_unique<cluster::isr_writer>(*store);
+    partitions->set_isr_write_fn([&isr_writes, broker_id](model::topic_partition tp, int32_t leader_epoch,
+                                                         std::vector<int32_t> isr, int32_t partition_epoch,
+                                                         std::function<void(bool, int32_t)> done) {
+      isr_writes->submit(tp.topic, tp.partition, broker_id, leader_epoch, std::move(isr), partition_epoch,
+                         std::move(done));
+    });
+  }
   coordinator::producer_id_manager producer_ids(*store, broker_id);
 
   // Declared after `shards`' loops are created and destroyed before them (its timers live there).
   auto groups = std::make_unique<server::group_coordinator>(shards, *partitions, broker_id,
                                                              server::group_config_from(config), system_clock::instance());
+  partitions->set_image_listener([&groups](const cluster::metadata_image& img) { groups->on_image(img); });
   services = std::make_unique<server::broker_services>(server::broker_services{
       shards, *controller, *partitions, config_holder, config, settings, system_clock::instance(), producer_ids,
       groups.get()});

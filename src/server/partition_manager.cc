@@ -90,7 +90,7 @@ replication::leader_config partition_manager::leader_config_of(const partition& 
 void partition_manager::apply_role(partition& p, const cluster::partition_metadata& pm) {
   auto log = log::get("server");
   const int64_t now = _clock.monotonic_ms();
-  const int32_t pepoch = partition_epoch_of(pm);
+  const int32_t pepoch = pm.partition_epoch;
   auto& l = p.log();
   if (pm.leader == _broker_id) {
     bool new_term = !p._leader || p._leader->leader_epoch() != pm.leader_epoch;
@@ -257,7 +257,10 @@ asio::awaitable<void> partition_manager::apply(cluster::image_ptr img) {
     // Captures by reference (the caller's frame outlives the awaited call): see invoke_on.
     co_await _shards.invoke_on(s, [this, s, &img]() -> asio::awaitable<void> {
       // Images can arrive out of order from concurrent controller calls; never go back.
-      if (!_state[s].image || _state[s].image->version < img->version) apply_on_shard(s, img);
+      if (!_state[s].image || _state[s].image->version < img->version) {
+        apply_on_shard(s, img);
+        if (_image_listener) _image_listener(*img);
+      }
       co_return;
     });
   }

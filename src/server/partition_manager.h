@@ -34,14 +34,6 @@ struct fetch_waiter {
   bool woken = false;
 };
 
-// The version of the partition's state node an ISR write must expect (issue 7 contract). Read
-// through this helper so the data plane builds against images with or without the field.
-template <typename P>
-int32_t partition_epoch_of(const P& p) {
-  if constexpr (requires { p.partition_epoch; }) return p.partition_epoch;
-  else return 0;
-}
-
 class partition {
  public:
   partition(model::topic_partition tp, storage::log* log, storage::log_config cfg, int32_t leader_epoch)
@@ -96,6 +88,9 @@ class partition_manager {
   // The ISR write hook (replication/isr_write.h). Set before the shards start; without one
   // (single broker) the ISR never changes.
   void set_isr_write_fn(replication::isr_write_fn fn) { _isr_write = std::move(fn); }
+  // Called on each shard after that shard applied a new image (the group coordinator follows
+  // leadership of __consumer_offsets with it). Set before the shards start.
+  void set_image_listener(std::function<void(const cluster::metadata_image&)> fn) { _image_listener = std::move(fn); }
   // Replication housekeeping of one led partition, on its shard: times out acks=all waiters
   // and starts an ISR shrink/expand write if one is due. Called after follower fetches and
   // from the periodic task.
@@ -146,6 +141,7 @@ class partition_manager {
   int32_t _broker_id;
   sluice::clock& _clock;
   replication::isr_write_fn _isr_write;
+  std::function<void(const cluster::metadata_image&)> _image_listener;
   std::vector<shard_state> _state;  // indexed by shard; each touched only by its shard
   mutable std::mutex _latest_mu;
   cluster::image_ptr _latest;  // for off-shard callers
