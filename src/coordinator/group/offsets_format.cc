@@ -1,94 +1,11 @@
 #include "coordinator/group/offsets_format.h"
 
-#include "base/endian.h"
+#include "coordinator/record_codec.h"
 
 namespace sluice::coordinator::group {
-namespace {
-
-class out {
- public:
-  template <typename T>
-  void num(T v) {
-    char b[sizeof(T)];
-    store_be<T>(b, v);
-    _s.append(b, sizeof(T));
-  }
-  void str(const std::string& s) {
-    num<int16_t>(static_cast<int16_t>(s.size()));
-    _s += s;
-  }
-  void nullable_str(const std::optional<std::string>& s) {
-    if (!s) return num<int16_t>(-1);
-    str(*s);
-  }
-  void bytes(const std::vector<uint8_t>& b) {
-    num<int32_t>(static_cast<int32_t>(b.size()));
-    _s.append(reinterpret_cast<const char*>(b.data()), b.size());
-  }
-  std::string take() { return std::move(_s); }
-
- private:
-  std::string _s;
-};
-
-// Bounds-checked reader: every read fails (and stays failed) past the end.
-class in {
- public:
-  explicit in(std::span<const uint8_t> b) : _b(b) {}
-  bool ok() const { return _ok; }
-  bool done() const { return _ok && _pos == _b.size(); }
-  template <typename T>
-  T num() {
-    if (!need(sizeof(T))) return T{};
-    T v = load_be<T>(_b.data() + _pos);
-    _pos += sizeof(T);
-    return v;
-  }
-  std::optional<std::string> nullable_str() {
-    auto n = num<int16_t>();
-    if (!_ok) return std::nullopt;
-    if (n == -1) return std::nullopt;
-    if (n < 0 || !need(static_cast<size_t>(n))) {
-      _ok = false;
-      return std::nullopt;
-    }
-    std::string s(reinterpret_cast<const char*>(_b.data() + _pos), static_cast<size_t>(n));
-    _pos += static_cast<size_t>(n);
-    return s;
-  }
-  std::string str() {
-    auto s = nullable_str();
-    if (!s) _ok = false;
-    return s ? *s : std::string{};
-  }
-  std::vector<uint8_t> bytes() {
-    auto n = num<int32_t>();
-    if (!_ok) return {};
-    if (n == -1) return {};
-    if (n < 0 || !need(static_cast<size_t>(n))) {
-      _ok = false;
-      return {};
-    }
-    std::vector<uint8_t> v(_b.begin() + static_cast<ptrdiff_t>(_pos), _b.begin() + static_cast<ptrdiff_t>(_pos + n));
-    _pos += static_cast<size_t>(n);
-    return v;
-  }
-  size_t remaining() const { return _b.size() - _pos; }
-
- private:
-  bool need(size_t n) {
-    if (!_ok || _b.size() - _pos < n) _ok = false;
-    return _ok;
-  }
-  std::span<const uint8_t> _b;
-  size_t _pos = 0;
-  bool _ok = true;
-};
-
-}  // namespace
 
 std::string encode_offset_commit_key(const offset_commit_key& k) {
-  out o;
+  record_writer o;
   o.num<int16_t>(1);
   o.str(k.group);
   o.str(k.topic);
@@ -97,7 +14,7 @@ std::string encode_offset_commit_key(const offset_commit_key& k) {
 }
 
 std::string encode_offset_commit_value(const offset_commit_value& v) {
-  out o;
+  record_writer o;
   o.num<int16_t>(3);
   o.num<int64_t>(v.offset);
   o.num<int32_t>(v.leader_epoch);
@@ -107,14 +24,14 @@ std::string encode_offset_commit_value(const offset_commit_value& v) {
 }
 
 std::string encode_group_metadata_key(const std::string& group) {
-  out o;
+  record_writer o;
   o.num<int16_t>(2);
   o.str(group);
   return o.take();
 }
 
 std::string encode_group_metadata_value(const group_metadata_value& v) {
-  out o;
+  record_writer o;
   o.num<int16_t>(3);
   o.str(v.protocol_type);
   o.num<int32_t>(v.generation);
@@ -136,7 +53,7 @@ std::string encode_group_metadata_value(const group_metadata_value& v) {
 }
 
 std::optional<offsets_key> decode_offsets_key(std::span<const uint8_t> bytes) {
-  in r(bytes);
+  record_reader r(bytes);
   auto version = r.num<int16_t>();
   offsets_key k;
   if (version == 0 || version == 1) {
@@ -155,7 +72,7 @@ std::optional<offsets_key> decode_offsets_key(std::span<const uint8_t> bytes) {
 }
 
 std::optional<offset_commit_value> decode_offset_commit_value(std::span<const uint8_t> bytes) {
-  in r(bytes);
+  record_reader r(bytes);
   auto version = r.num<int16_t>();
   if (version < 0 || version > 3) return std::nullopt;
   offset_commit_value v;
@@ -170,7 +87,7 @@ std::optional<offset_commit_value> decode_offset_commit_value(std::span<const ui
 }
 
 std::optional<group_metadata_value> decode_group_metadata_value(std::span<const uint8_t> bytes) {
-  in r(bytes);
+  record_reader r(bytes);
   auto version = r.num<int16_t>();
   if (version < 0 || version > 3) return std::nullopt;
   group_metadata_value v;

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "base/endian.h"
+#include "coordinator/record_codec.h"
 
 namespace sluice::coordinator::txn {
 
@@ -27,92 +27,10 @@ std::optional<txn_state> state_from_code(int8_t code) {
 
 namespace {
 
-class out {
- public:
-  template <typename T>
-  void num(T v) {
-    char b[sizeof(T)];
-    store_be<T>(b, v);
-    _s.append(b, sizeof(T));
-  }
-  void str(const std::string& s) {
-    num<int16_t>(static_cast<int16_t>(s.size()));
-    _s += s;
-  }
-  std::string take() { return std::move(_s); }
-
- private:
-  std::string _s;
-};
-
-// Bounds-checked reader: every read fails (and stays failed) past the end.
-class in {
- public:
-  explicit in(std::span<const uint8_t> b) : _b(b) {}
-  bool ok() const { return _ok; }
-  bool done() const { return _ok && _pos == _b.size(); }
-  size_t remaining() const { return _b.size() - _pos; }
-  void fail() { _ok = false; }
-  template <typename T>
-  T num() {
-    if (!need(sizeof(T))) return T{};
-    T v = load_be<T>(_b.data() + _pos);
-    _pos += sizeof(T);
-    return v;
-  }
-  // Unsigned varint (flexible versions), at most 5 bytes for 32 bits.
-  uint32_t uvarint() {
-    uint32_t v = 0;
-    for (int shift = 0; shift < 35; shift += 7) {
-      if (!need(1)) return 0;
-      uint8_t byte = _b[_pos++];
-      if (shift == 28 && (byte & 0xf0) != 0) break;  // more than 32 bits
-      v |= static_cast<uint32_t>(byte & 0x7f) << shift;
-      if ((byte & 0x80) == 0) return v;
-    }
-    _ok = false;
-    return 0;
-  }
-  std::string raw(size_t n) {
-    if (!need(n)) return {};
-    std::string s(reinterpret_cast<const char*>(_b.data() + _pos), n);
-    _pos += n;
-    return s;
-  }
-  void skip(size_t n) {
-    if (need(n)) _pos += n;
-  }
-  std::string str() {
-    auto n = num<int16_t>();
-    if (!_ok || n < 0) {
-      _ok = false;
-      return {};
-    }
-    return raw(static_cast<size_t>(n));
-  }
-  std::string compact_str() {
-    auto n = uvarint();
-    if (!_ok || n == 0) {  // 0 = null, not allowed for a non-nullable string
-      _ok = false;
-      return {};
-    }
-    return raw(n - 1);
-  }
-
- private:
-  bool need(size_t n) {
-    if (!_ok || _b.size() - _pos < n) _ok = false;
-    return _ok;
-  }
-  std::span<const uint8_t> _b;
-  size_t _pos = 0;
-  bool _ok = true;
-};
-
 // The tagged-field section that ends a flexible struct. `on_tag(tag, size, reader)` consumes
 // known tags (must read exactly `size` bytes) and returns false for unknown ones, which are skipped.
 template <typename F>
-void read_tags(in& r, F&& on_tag) {
+void read_tags(record_reader& r, F&& on_tag) {
   auto count = r.uvarint();
   if (!r.ok() || count > r.remaining()) return r.fail();
   for (uint32_t i = 0; i < count && r.ok(); ++i) {
@@ -131,14 +49,14 @@ void read_tags(in& r, F&& on_tag) {
 }  // namespace
 
 std::string encode_txn_log_key(const std::string& transactional_id) {
-  out o;
+  record_writer o;
   o.num<int16_t>(0);
   o.str(transactional_id);
   return o.take();
 }
 
 std::string encode_txn_log_value(const txn_log_value& v) {
-  out o;
+  record_writer o;
   o.num<int16_t>(0);
   o.num<int64_t>(v.producer_id);
   o.num<int16_t>(v.producer_epoch);
@@ -161,7 +79,7 @@ std::string encode_txn_log_value(const txn_log_value& v) {
 }
 
 std::optional<std::string> decode_txn_log_key(std::span<const uint8_t> bytes) {
-  in r(bytes);
+  record_reader r(bytes);
   auto version = r.num<int16_t>();
   if (!r.ok() || version != 0) return std::nullopt;
   auto id = r.str();
@@ -170,7 +88,7 @@ std::optional<std::string> decode_txn_log_key(std::span<const uint8_t> bytes) {
 }
 
 std::optional<txn_log_value> decode_txn_log_value(std::span<const uint8_t> bytes) {
-  in r(bytes);
+  record_reader r(bytes);
   auto version = r.num<int16_t>();
   if (!r.ok() || version < 0 || version > 1) return std::nullopt;
   const bool flexible = version >= 1;
