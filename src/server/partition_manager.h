@@ -58,6 +58,15 @@ class partition {
   int32_t leader_id() const { return _leader_id; }
   // The leader-side replica state while this broker leads the partition, else nullptr.
   replication::leader_state* leader() { return _leader.get(); }
+  // The checks every leader-only request makes (Fetch, ListOffsets, OffsetForLeaderEpoch):
+  // the client's current leader epoch (-1 = unchecked) against ours, FENCED_LEADER_EPOCH when
+  // it is older and UNKNOWN_LEADER_EPOCH when newer; then NOT_LEADER_OR_FOLLOWER off the leader.
+  protocol::error_code check_leader(int32_t current_leader_epoch) const {
+    if (current_leader_epoch >= 0 && current_leader_epoch != _leader_epoch)
+      return current_leader_epoch < _leader_epoch ? protocol::error_code::fenced_leader_epoch
+                                                  : protocol::error_code::unknown_leader_epoch;
+    return _leader ? protocol::error_code::none : protocol::error_code::not_leader_or_follower;
+  }
   // After leader() saw the log grow or a follower fetch: copies its high watermark into the log
   // (never backwards; the LSO follows the HW, there are no open transactions) and wakes fetch
   // waiters if it moved. Returns true if it moved.

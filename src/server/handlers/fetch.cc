@@ -45,14 +45,9 @@ asio::awaitable<read_outcome> read_partition(broker_services& broker, const mode
         out.data.high_watermark = log.high_watermark();
         out.data.last_stable_offset = log.last_stable_offset();
         out.data.log_start_offset = log.log_start_offset();
-        if (fp.current_leader_epoch >= 0 && fp.current_leader_epoch != p->leader_epoch()) {
-          out.data.error_code =
-              code(fp.current_leader_epoch < p->leader_epoch() ? E::fenced_leader_epoch : E::unknown_leader_epoch);
-          co_return out;
-        }
         // Only the leader serves fetches (followers serving consumers, KIP-392, is not done).
-        if (!p->leader()) {
-          out.data.error_code = code(E::not_leader_or_follower);
+        if (auto e = p->check_leader(fp.current_leader_epoch); e != E::none) {
+          out.data.error_code = code(e);
           co_return out;
         }
         const bool follower = replica_id >= 0;

@@ -37,13 +37,8 @@ asio::awaitable<void> handle(request_context& ctx, protocol::offset_for_leader_e
           r.error_code = code(E::unknown_topic_or_partition);
           co_return r;
         }
-        if (p.current_leader_epoch >= 0 && p.current_leader_epoch != part->leader_epoch()) {
-          r.error_code =
-              code(p.current_leader_epoch < part->leader_epoch() ? E::fenced_leader_epoch : E::unknown_leader_epoch);
-          co_return r;
-        }
-        if (!part->leader()) {
-          r.error_code = code(E::not_leader_or_follower);
+        if (auto e = part->check_leader(p.current_leader_epoch); e != E::none) {
+          r.error_code = code(e);
           co_return r;
         }
         auto& log = part->log();
