@@ -29,6 +29,7 @@
 #include "base/clock.h"
 #include "base/result.h"
 #include "coordinator/group/offsets_format.h"
+#include "coordinator/internal_partition.h"
 #include "model/record_batch_builder.h"
 #include "protocol/error_code.h"
 
@@ -40,17 +41,8 @@ enum class group_state { empty, preparing_rebalance, completing_rebalance, stabl
 // Kafka's names: "Empty", "PreparingRebalance", "CompletingRebalance", "Stable", "Dead".
 const char* state_name(group_state s);
 
-// One partition of __consumer_offsets, as the coordinator needs it. Implemented by the server on
-// top of the partition's log; used only on the partition's shard.
-class offsets_store {
- public:
-  virtual ~offsets_store() = default;
-  // Appends the records as one batch; returns once it is written as a Produce with acks=all
-  // would be (this broker is the whole ISR).
-  virtual result<void> append(const std::vector<model::record_data>& records) = 0;
-  // Calls fn for every record from the log start to the end, in offset order.
-  virtual result<void> read_all(const std::function<void(const model::decoded_record&)>& fn) = 0;
-};
+// A __consumer_offsets partition (internal_partition.h).
+using offsets_store = internal_partition;
 
 struct group_config {
   int64_t initial_rebalance_delay_ms = 3000;     // group.initial.rebalance.delay.ms

@@ -2,38 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include "coordinator/testing/memory_partition.h"
+
 namespace sluice::coordinator::group {
 namespace {
 
-// An in-memory __consumer_offsets partition; shared so a second manager can reload it.
-struct memory_log {
-  std::vector<model::decoded_record> records;
-  bool fail = false;
-};
-
-class memory_store final : public offsets_store {
- public:
-  explicit memory_store(std::shared_ptr<memory_log> l) : _l(std::move(l)) {}
-  result<void> append(const std::vector<model::record_data>& recs) override {
-    if (_l->fail) return std::make_error_code(std::errc::io_error);
-    for (const auto& r : recs) {
-      model::decoded_record d;
-      d.offset = static_cast<int64_t>(_l->records.size());
-      d.key = r.key;
-      d.value = r.value;
-      d.timestamp_ms = r.timestamp_ms;
-      _l->records.push_back(d);
-    }
-    return ok();
-  }
-  result<void> read_all(const std::function<void(const model::decoded_record&)>& fn) override {
-    for (const auto& r : _l->records) fn(r);
-    return ok();
-  }
-
- private:
-  std::shared_ptr<memory_log> _l;
-};
+using testing::memory_log;
+using memory_store = testing::memory_partition;
 
 constexpr int32_t P = 7;
 

@@ -32,6 +32,7 @@
 #include "base/clock.h"
 #include "base/result.h"
 #include "coordinator/txn/txn_log_format.h"
+#include "coordinator/internal_partition.h"
 #include "model/record_batch_builder.h"
 #include "protocol/error_code.h"
 
@@ -41,16 +42,8 @@ using errc = protocol::error_code;
 
 inline constexpr const char* consumer_offsets_topic = "__consumer_offsets";
 
-// One partition of __transaction_state, as the coordinator needs it. Implemented by the server
-// on top of the partition's log; used only on the partition's shard.
-class txn_log_store {
- public:
-  virtual ~txn_log_store() = default;
-  // Appends the records as one batch; returns once it is written as a Produce with acks=all.
-  virtual result<void> append(const std::vector<model::record_data>& records) = 0;
-  // Calls fn for every record from the log start to the end, in offset order.
-  virtual result<void> read_all(const std::function<void(const model::decoded_record&)>& fn) = 0;
-};
+// A __transaction_state partition (internal_partition.h).
+using txn_log_store = internal_partition;
 
 struct txn_config {
   int32_t max_timeout_ms = 900000;            // transaction.max.timeout.ms
