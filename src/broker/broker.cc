@@ -27,6 +27,7 @@
 #include "server/dispatcher.h"
 #include "server/group_coordinator.h"
 #include "server/partition_manager.h"
+#include "server/replica_fetcher.h"
 #include "server/request_context.h"
 #include "storage/file_system.h"
 #include "storage/log_config.h"
@@ -134,13 +135,6 @@ int run_broker(const server::broker_config& config) {
   // Metadata: with zookeeper.connect a ZooKeeper cluster (cluster mode), else the embedded
   // store in the first log dir (single broker).
   const bool cluster_mode = config.get("zookeeper.connect").has_value();
-  // TEMPORARY: cluster mode is refused until followers copy data (the network follower fetcher
-  // is not built yet, docs/replication.md): a cluster would acknowledge nothing with acks=all
-  // and lose data on failover. SLUICE_ALLOW_ZOOKEEPER=1 starts it for development of the
-  // control plane only; remove both once the fetcher and the tests/cluster suite pass.
-  const char* allow_zk = std::getenv("SLUICE_ALLOW_ZOOKEEPER");
-  if (cluster_mode && !(allow_zk && std::string(allow_zk) == "1"))
-    return fail("zookeeper.connect: ZooKeeper clusters are not supported yet");
   std::unique_ptr<cluster::metadata_store> store;
   cluster::zookeeper_store* zk_store = nullptr;
   const int32_t zk_session_timeout_ms = static_cast<int32_t>(config.get_int("zookeeper.session.timeout.ms"));
@@ -272,6 +266,23 @@ int run_broker(const server::broker_config& config) {
     auto r = config_holder.update([&](server::broker_config& c) { return c.set_dynamic(k, v, &error); });
     if (!r) log->warn("ignoring stored dynamic broker config: {}", error);
   }
+  // Cluster mode: followers copy their leaders' logs (one fetch connection per leader broker,
+  // on the last shard). Told of every role change by the partitions, from the first image on.
+  std::unique_ptr<server::replica_fetcher_manager> fetchers;
+  if (cluster_mode) {
+    server::replica_fetcher_config fc;
+    fc.max_wait_ms = static_cast<int32_t>(config.get_int("replica.fetch.wait.max.ms"));
+    fc.min_bytes = static_cast<int32_t>(config.get_int("replica.fetch.min.bytes"));
+    fc.partition_max_bytes = static_cast<int32_t>(config.get_int("replica.fetch.max.bytes"));
+    fc.response_max_bytes = static_cast<int32_t>(config.get_int("replica.fetch.response.max.bytes"));
+    fc.backoff_ms = config.get_int("replica.fetch.backoff.ms");
+    fc.socket_timeout_ms = config.get_int("replica.socket.timeout.ms");
+    fetchers = std::make_unique<server::replica_fetcher_manager>(*partitions, shards.size() - 1, fc);
+    partitions->set_follow_fn([&fetchers](const model::topic_partition& tp, int32_t leader, int32_t epoch) {
+      if (leader >= 0) fetchers->follow(tp, leader, epoch);
+      else fetchers->unfollow(tp);
+    });
+  }
   partitions->apply_blocking(controller->image());
   if (watcher) {
     // Cluster mode: every image the watcher builds (leader changes, ISR changes, topics created
@@ -356,6 +367,7 @@ int run_broker(const server::broker_config& config) {
   if (zk_store) zk_store->set_session_listener(nullptr);  // it refers to the objects stopped next
   if (duties) duties->stop();
   if (watcher) watcher->stop();  // no image reaches the partitions from here on
+  if (fetchers) fetchers->stop();
 
   // Graceful shutdown: stop accepting, let in-flight requests finish (bounded), then stop the
   // loops, flush every log and write the clean-shutdown marker.

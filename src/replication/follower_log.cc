@@ -73,6 +73,9 @@ result<follower_action> apply_fetch_answer(storage::log& log, const fetch_answer
     action = follower_action::appended;
   }
   follow_high_watermark(log, a.high_watermark);
+  // The leader's log start moved (retention, DeleteRecords): follow it, as far as our HW allows.
+  if (a.log_start_offset > log.log_start_offset() && a.log_start_offset <= log.high_watermark())
+    if (auto r = log.delete_records_before(a.log_start_offset); !r) return r.error();
   return action;
 }
 

@@ -1,5 +1,7 @@
 #include "server/partition_manager.h"
 
+#include <algorithm>
+
 #include "base/endian.h"
 #include "base/logging.h"
 #include "model/compression.h"
@@ -112,6 +114,7 @@ void partition_manager::apply_role(partition& p, const cluster::partition_metada
     p._leader_id = pm.leader;
     p.set_leader_epoch(pm.leader_epoch);
     p.publish_high_watermark();
+    if (_follow) _follow(p.tp(), -1, pm.leader_epoch);
     return;
   }
   // Follower (or no leader): stop leading; producers waiting on acks=all learn it at once.
@@ -122,6 +125,13 @@ void partition_manager::apply_role(partition& p, const cluster::partition_metada
   p._leader_id = pm.leader;
   p.set_leader_epoch(pm.leader_epoch);
   p.notify_waiters();
+  if (_follow) _follow(p.tp(), pm.leader, pm.leader_epoch);
+}
+
+protocol::error_code partition_manager::not_hosted_error(const model::topic_partition& tp) const {
+  auto img = image();
+  return img->find_partition(tp.topic, tp.partition) ? protocol::error_code::not_leader_or_follower
+                                                     : protocol::error_code::unknown_topic_or_partition;
 }
 
 void partition_manager::run_replication_tasks(partition& p) {
@@ -205,6 +215,9 @@ void partition_manager::apply_on_shard(net::shard_id s, const cluster::image_ptr
     for (const auto& p : t.partitions) {
       model::topic_partition tp{name, p.partition};
       if (shard_of(tp) != s) continue;
+      // Only replicas host a partition (a broker outside the replica set neither leads nor
+      // follows it, and answers NOT_LEADER_OR_FOLLOWER for it).
+      if (std::find(p.replicas.begin(), p.replicas.end(), _broker_id) == p.replicas.end()) continue;
       auto it = st.partitions.find(tp);
       if (it != st.partitions.end()) {
         if (!(it->second->config() == cfg)) {
@@ -233,17 +246,25 @@ void partition_manager::apply_on_shard(net::shard_id s, const cluster::image_ptr
       apply_role(*pit->second, p);
     }
   }
-  // Remove partitions whose topic is gone (or shrank, which Kafka never does).
+  // Remove partitions whose topic is gone (or shrank, which Kafka never does), and stop hosting
+  // those whose replica set no longer holds this broker (their log stays on disk: replica
+  // reassignment is not supported, so this only happens when the store was edited by hand).
   for (auto it = st.partitions.begin(); it != st.partitions.end();) {
-    const auto* t = img->find(it->first.topic);
-    bool keep = t && it->first.partition < static_cast<int32_t>(t->partitions.size());
-    if (keep) {
+    const auto* pm = img->find_partition(it->first.topic, it->first.partition);
+    const bool replica =
+        pm && std::find(pm->replicas.begin(), pm->replicas.end(), _broker_id) != pm->replicas.end();
+    if (replica) {
       ++it;
       continue;
     }
     auto tp = it->first;
     it->second->notify_waiters();
     it = st.partitions.erase(it);
+    if (_follow) _follow(tp, -1, 0);
+    if (pm) {
+      log->warn("{}: this broker is no longer a replica; its log is kept on disk", tp);
+      continue;
+    }
     if (auto r = _logs.remove(tp); !r) log->error("cannot delete log of {}: {}", tp, r.error().message());
   }
 }

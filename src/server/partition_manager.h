@@ -100,6 +100,12 @@ class partition_manager {
   // Called on each shard after that shard applied a new image (the group coordinator follows
   // leadership of __consumer_offsets with it). Set before the shards start.
   void set_image_listener(std::function<void(const cluster::metadata_image&)> fn) { _image_listener = std::move(fn); }
+  // The follower fetcher (replica_fetcher.h), told on the partition's shard whenever this broker
+  // starts following a partition (leader id, leader epoch) or stops (leader -1: it leads now, the
+  // partition has no leader, or it is no longer hosted here). Set before the shards start;
+  // without one (single broker) nothing is followed.
+  using follow_fn = std::function<void(const model::topic_partition&, int32_t leader, int32_t leader_epoch)>;
+  void set_follow_fn(follow_fn fn) { _follow = std::move(fn); }
   // Replication housekeeping of one led partition, on its shard: times out acks=all waiters
   // and starts an ISR shrink/expand write if one is due. Called after follower fetches and
   // from the periodic task.
@@ -107,8 +113,13 @@ class partition_manager {
 
   net::shard_id shard_of(const model::topic_partition& tp) const;
 
-  // The partition if this shard owns it and it exists. REQUIRES: called on shard_of(tp).
+  // The partition if this shard owns it and this broker hosts a replica of it. REQUIRES: called
+  // on shard_of(tp).
   partition* get(const model::topic_partition& tp);
+  // The error for a request about a partition get() did not find (Kafka's
+  // ReplicaManager.getPartitionOrError): NOT_LEADER_OR_FOLLOWER when the partition exists in the
+  // cluster but has no replica here, else UNKNOWN_TOPIC_OR_PARTITION.
+  protocol::error_code not_hosted_error(const model::topic_partition& tp) const;
 
   // The latest image as seen by the calling shard (or the newest, off-shard).
   cluster::image_ptr image() const;
@@ -151,6 +162,7 @@ class partition_manager {
   sluice::clock& _clock;
   replication::isr_write_fn _isr_write;
   std::function<void(const cluster::metadata_image&)> _image_listener;
+  follow_fn _follow;
   std::vector<shard_state> _state;  // indexed by shard; each touched only by its shard
   mutable std::mutex _latest_mu;
   cluster::image_ptr _latest;  // for off-shard callers

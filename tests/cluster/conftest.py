@@ -2,7 +2,8 @@
 run and, per test, a cluster of Sluice broker processes on loopback under its own ZooKeeper
 chroot, so tests never see each other's metadata.
 
-Environment: SLUICE_BIN (the broker binary, set by scripts/run-tests). Every process started here
+Environment: SLUICE_BIN (the broker binary, set by scripts/run-tests); SLUICE_KEEP_CLUSTER_DIRS=1
+keeps each test's data directories and broker logs (their path is printed) for debugging. Every process started here
 is killed and every directory removed at the end, also on failure.
 """
 
@@ -75,9 +76,18 @@ class Cluster:
                 d = os.path.join(workdir, f"broker-{i}")
                 os.makedirs(d)
                 self.brokers[i] = ClusterBroker(binary, dict(settings, **{"zookeeper.connect": zk_connect}), d, i)
+            self.wait_ready(size)
         except BaseException:
             self.close()
             raise
+
+    def wait_ready(self, size, timeout=30):
+        """Every broker sees all `size` brokers registered and an elected controller (clients
+        would otherwise meet a cluster still forming, e.g. CreateTopics with RF 3 on 2 brokers)."""
+        for b in self.brokers.values():
+            self.wait_for(f"broker {b.broker_id} to see {size} brokers and a controller",
+                          lambda: (lambda md: len(md["brokers"]) == size and md["controller"] >= 0)(
+                              self.metadata(via=b.broker_id)), timeout)
 
     @property
     def bootstrap(self) -> str:
@@ -174,7 +184,10 @@ def cluster_factory(zookeeper, request):
         problems = []
         for c in made:
             problems += c.close()
-        shutil.rmtree(workdir, ignore_errors=True)
+        if os.environ.get("SLUICE_KEEP_CLUSTER_DIRS") == "1":
+            print(f"cluster data and broker logs kept in {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
         if problems:
             pytest.fail("\n".join(problems), pytrace=False)
 

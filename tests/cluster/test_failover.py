@@ -16,7 +16,7 @@ FAST = {"replica.lag.time.max.ms": "3000", "auto.leader.rebalance.enable": "fals
 
 
 def raw_produce(broker, topic, partition, acks, value=b"x", timeout_ms=3000):
-    batch = build_batch([Record(key=None, value=value)], base_timestamp=int(time.time() * 1000))
+    batch = build_batch([Record(key=None, value=value, timestamp=int(time.time() * 1000))])
     with KafkaConnection(broker.host, broker.port, timeout=timeout_ms / 1000 + 5) as c:
         return c.produce(topic, partition, batch, acks=acks, timeout_ms=timeout_ms)
 
@@ -124,8 +124,10 @@ def test_fast_double_failover_does_not_diverge(cluster_factory, topic_name):
     cluster = cluster_factory(3, {"replica.lag.time.max.ms": "30000", "auto.leader.rebalance.enable": "false"})
     a_id, b_id = 1, 2
     from confluent_kafka.admin import AdminClient, NewTopic
-    AdminClient({"bootstrap.servers": cluster.bootstrap}).create_topics(
-        [NewTopic(topic_name, replica_assignment=[[a_id, b_id]], config={"min.insync.replicas": "1"})]
+    admin = AdminClient({"bootstrap.servers": cluster.bootstrap})  # alive until the result arrives
+    admin.create_topics(
+        [NewTopic(topic_name, num_partitions=1, replica_assignment=[[a_id, b_id]],
+                  config={"min.insync.replicas": "1"})]
     )[topic_name].result(30)
     wait_in_sync(cluster, topic_name, size=2)
     a, b = cluster.brokers[a_id], cluster.brokers[b_id]
@@ -148,6 +150,9 @@ def test_fast_double_failover_does_not_diverge(cluster_factory, topic_name):
         acked_all.append(f"b-{i}")
     b.kill()
     a.start()
+    # B's death is noticed when its ZooKeeper session expires; A (out of the ISR) must not lead.
+    cluster.wait_partition(topic_name, 0, lambda s: s["leader"] == -1, "no leader once B's session expired",
+                           timeout=SESSION_TIMEOUT_MS / 1000 + 10)
     time.sleep(2)
     assert cluster.partition(topic_name)["leader"] == -1, \
         "A must not lead: it left the ISR and unclean leader election is off"

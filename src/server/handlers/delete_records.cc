@@ -34,7 +34,11 @@ asio::awaitable<void> handle(request_context& ctx, protocol::delete_records_requ
         r.low_watermark = -1;
         partition* part = broker.partitions.get(tp);
         if (!part) {
-          r.error_code = code(E::unknown_topic_or_partition);
+          r.error_code = code(broker.partitions.not_hosted_error(tp));
+          co_return r;
+        }
+        if (auto e = part->check_leader(-1); e != E::none) {  // only the leader deletes; followers follow its log start
+          r.error_code = code(e);
           co_return r;
         }
         if (!part->config().cleanup_policy_delete) {

@@ -38,7 +38,7 @@ asio::awaitable<read_outcome> read_partition(broker_services& broker, const mode
         out.data.partition_index = fp.partition;
         partition* p = broker.partitions.get(tp);
         if (!p) {
-          out.data.error_code = code(E::unknown_topic_or_partition);
+          out.data.error_code = code(broker.partitions.not_hosted_error(tp));
           co_return out;
         }
         auto& log = p->log();

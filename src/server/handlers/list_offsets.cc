@@ -35,7 +35,7 @@ asio::awaitable<void> handle(request_context& ctx, protocol::list_offsets_reques
         r.partition_index = p.partition_index;
         partition* part = broker.partitions.get(tp);
         if (!part) {
-          r.error_code = code(E::unknown_topic_or_partition);
+          r.error_code = code(broker.partitions.not_hosted_error(tp));
           co_return r;
         }
         if (auto e = part->check_leader(p.current_leader_epoch); e != E::none) {

@@ -34,7 +34,7 @@ asio::awaitable<void> handle(request_context& ctx, protocol::offset_for_leader_e
         r.partition = p.partition;
         partition* part = broker.partitions.get(tp);
         if (!part) {
-          r.error_code = code(E::unknown_topic_or_partition);
+          r.error_code = code(broker.partitions.not_hosted_error(tp));
           co_return r;
         }
         if (auto e = part->check_leader(p.current_leader_epoch); e != E::none) {

@@ -120,7 +120,7 @@ asio::awaitable<void> handle(request_context& ctx, protocol::produce_request& re
             r.base_offset = -1;
             partition* p = broker.partitions.get(tp);
             if (!p) {
-              r.error_code = code(E::unknown_topic_or_partition);
+              r.error_code = code(broker.partitions.not_hosted_error(tp));
               co_return r;
             }
             const auto& cfg = p->config();
