@@ -409,6 +409,9 @@ result<append_result> log::append_as_follower(std::span<const uint8_t> bytes) {
     model::batch_view v(bytes.subspan(pos, *size));
     if (v.last_offset_delta() < 0) return errc::corrupt_batch;
     if (v.base_offset() < expected) return errc::invalid_offset;
+    // As Kafka's appendAsFollower: a batch damaged on the way (or on the leader's disk) must
+    // not become a replica's data.
+    if (!v.crc_ok()) return errc::corrupt_batch;
     _metas.push_back({v.base_offset(), v.last_offset(), v.max_timestamp(), static_cast<uint32_t>(*size)});
     expected = v.last_offset() + 1;
     pos += *size;

@@ -154,7 +154,8 @@ class log {
   // log_failed (the log could not restore its state; reopen it).
   result<append_result> append(std::span<uint8_t> bytes, int32_t leader_epoch, const append_options& opts = {});
   // Follower append: batches keep their offsets and epochs; the first base offset must be >= LEO
-  // (gaps allowed) and offsets must increase (invalid_offset otherwise).
+  // (gaps allowed) and offsets must increase (invalid_offset otherwise); every batch CRC is checked
+  // (corrupt_batch).
   result<append_result> append_as_follower(std::span<const uint8_t> bytes);
 
   // Whole batches from the one containing fetch_offset, stopping before any batch whose last
