@@ -28,8 +28,8 @@ result<follower_action> apply_fetch_answer(storage::log& log, const fetch_answer
     auto d = decide_truncation(log.leader_epochs(), log.log_end_offset(), log.high_watermark(), *a.diverging);
     logger->info("{}: leader reports divergence at epoch {} end {}; truncating {} -> {}", log.tp(),
                  a.diverging->epoch, a.diverging->end_offset, log.log_end_offset(), d.offset);
-    if (d.offset < log.log_end_offset())
-      if (auto r = log.truncate_to(d.offset); !r) return r.error();
+    // Also when nothing is cut: truncate_to drops epoch entries starting at the end.
+    if (auto r = log.truncate_to(d.offset); !r) return r.error();
     return follower_action::truncated;
   }
   if (a.error == E::offset_out_of_range) {

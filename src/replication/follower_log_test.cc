@@ -99,6 +99,29 @@ TEST_F(FollowerLog, FollowerAheadInOldEpochTruncatesThenCatchesUp) {
   EXPECT_EQ(follower->high_watermark(), 40);
 }
 
+TEST_F(FollowerLog, EmptyEpochsLedAtTheEndAreDroppedSoTheFollowerConverges) {
+  // Both hold 0..19 in epoch 1. This broker then led epochs 2 and 3 without appending anything
+  // (entries 2->20, 3->20); the new leader took over in epoch 4 at 20 and appended.
+  ASSERT_TRUE(leader->leader_epochs().assign(1, 0));
+  for (int i = 0; i < 2; ++i) ASSERT_TRUE(leader.append_batch(make_batch(10, 20), 1));
+  leader->set_high_watermark(20);
+  replicate(*leader, *follower);
+  ASSERT_TRUE(follower->leader_epochs().assign(2, 20));
+  ASSERT_TRUE(follower->leader_epochs().assign(3, 20));
+  ASSERT_TRUE(leader->leader_epochs().assign(4, 20));
+  ASSERT_TRUE(leader.append_batch(make_batch(5, 20), 4));
+  leader->set_high_watermark(25);
+  // The leader answers {epoch 1, end 20}: nothing to cut, but epochs 2 and 3 must go, or the
+  // next fetch (last_fetched_epoch 3) gets the same answer forever.
+  auto actions = replicate(*leader, *follower);
+  ASSERT_GE(actions.size(), 2u);
+  EXPECT_EQ(actions[0], follower_action::truncated);
+  EXPECT_EQ(actions[1], follower_action::appended);
+  EXPECT_EQ(follower->log_end_offset(), 25);
+  EXPECT_EQ(all_bytes(*follower), all_bytes(*leader));
+  EXPECT_EQ(follower->leader_epochs().entries(), leader->leader_epochs().entries());
+}
+
 TEST_F(FollowerLog, OutOfRangeBelowLeaderStartResets) {
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(leader.append_batch(make_batch(10, 20), 0));
   fetch_answer a;

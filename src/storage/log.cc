@@ -593,7 +593,13 @@ void log::update_log_start(int64_t offset) {
 result<void> log::truncate_to(int64_t offset) {
   if (_failed) return errc::log_failed;
   if (offset < 0) return errc::invalid_argument;
-  if (offset >= _leo) return ok();
+  if (offset >= _leo) {
+    // Nothing to cut, but an epoch entry may start at the end of the log: this broker led an
+    // epoch and appended nothing in it before another leader took over. Left in place, it
+    // would be the follower's last_fetched_epoch and make the leader report the same
+    // divergence forever (Kafka's UnifiedLog.truncateTo does the same).
+    return _epochs.truncate_from_end(_leo);
+  }
   if (offset < _segments.begin()->first) return truncate_fully_and_start_at(offset);
   std::vector<int64_t> later;
   for (auto it = _segments.upper_bound(offset); it != _segments.end(); ++it) later.push_back(it->first);

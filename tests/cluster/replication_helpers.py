@@ -10,19 +10,30 @@ import time
 from kafkawire import parse_batches
 
 
+def _is_fatal(exc):
+    from confluent_kafka import KafkaError
+    err = exc.args[0]
+    return err.fatal() or err.code() == KafkaError._FATAL
+
+
 class ContinuousProducer:
     """Produces "0", "1", "2", ... to one partition from a thread with an idempotent acks=all
     librdkafka producer until stop(); records the offsets the broker acknowledged."""
 
-    def __init__(self, bootstrap, topic, partition=0, rate_per_s=500, extra_config=None):
+    def __init__(self, bootstrap, topic, partition=0, rate_per_s=500, extra_config=None, tolerate_fatal=False):
         from confluent_kafka import Producer
         conf = {"bootstrap.servers": bootstrap, "enable.idempotence": True, "acks": "all",
                 "linger.ms": 5, "message.timeout.ms": 120000, "topic.metadata.refresh.interval.ms": 1000}
         conf.update(extra_config or {})
+        conf["error_cb"] = self._on_error
+        self._conf = conf
+        self._fatal = None       # a fatal error reported by the current producer
         self.producer = Producer(conf)
         self.topic, self.partition, self.rate = topic, partition, rate_per_s
         self.acked = {}          # value -> offset
         self.failed = {}         # value -> error
+        self.fatal_errors = []   # fatal producer errors, each followed by a new producer
+        self.tolerate_fatal = tolerate_fatal  # else a fatal error fails the run
         self.sent = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -41,7 +52,32 @@ class ContinuousProducer:
         else:
             self.failed[value] = err
 
+    def _on_error(self, err):
+        if err.fatal():
+            self._fatal = err
+
+    def _replace_after_fatal(self, error):
+        """A fatal error ends a librdkafka producer; an application starts a new one, which is
+        what this does. Messages the old one had not delivered fail (they are not acknowledged;
+        whether they reached the log does not matter to the checks) and are not sent again.
+
+        The one fatal error seen in these tests: librdkafka 2.0.2 (Debian 12) predates KIP-320's
+        leader epochs in Metadata, so it believes a just-thawed deposed leader's stale Metadata
+        answer, sends it the next sequence, and the deposed leader (whose log lacks the batches
+        acknowledged by its successor) answers OUT_OF_ORDER_SEQUENCE_NUMBER, which librdkafka
+        treats as fatal. Newer clients ignore metadata with an older leader epoch."""
+        from confluent_kafka import KafkaException, Producer
+        self.fatal_errors.append(str(error))
+        self._fatal = None
+        old, self.producer = self.producer, Producer(self._conf)
+        try:
+            old.purge()
+            old.poll(0)  # delivery reports of what it had not delivered
+        except KafkaException:
+            pass  # the fatal error again
+
     def _run(self):
+        from confluent_kafka import KafkaException
         interval = 1.0 / self.rate
         next_send = time.monotonic()
         while not self._stop.is_set():
@@ -51,7 +87,17 @@ class ContinuousProducer:
                 self.sent += 1
             except BufferError:
                 pass
+            except KafkaException as e:
+                if not (self.tolerate_fatal and _is_fatal(e)):
+                    self.failed[str(self.sent)] = e.args[0]
+                    raise
+                self._replace_after_fatal(e.args[0])
             self.producer.poll(0)
+            if self._fatal is not None:
+                if not self.tolerate_fatal:
+                    self.failed["fatal"] = self._fatal
+                    return
+                self._replace_after_fatal(self._fatal)
             next_send += interval
             delay = next_send - time.monotonic()
             if delay > 0:
@@ -72,10 +118,17 @@ class ContinuousProducer:
                              f"failed {len(self.failed)}: {list(self.failed.items())[:3]})")
 
     def stop(self, flush_timeout=120):
+        from confluent_kafka import KafkaException
         if not self._stop.is_set():
             self._stop.set()
             self._thread.join(10)
-            left = self.producer.flush(flush_timeout)
+            try:
+                left = self.producer.flush(flush_timeout)
+            except KafkaException as e:
+                if not (self.tolerate_fatal and _is_fatal(e)):
+                    raise
+                self.fatal_errors.append(str(e.args[0]))
+                return
             assert left == 0, f"{left} records still undelivered after {flush_timeout}s"
 
 

@@ -67,7 +67,9 @@ def test_leader_sigkill_five_times_loses_nothing_acknowledged(cluster_factory, t
 def test_frozen_leader_deposed_acknowledges_nothing(cluster_factory, topic_name):
     cluster = cluster_factory(3, FAST)
     cluster.create_topic(topic_name, 1, 3, {"min.insync.replicas": "2"})
-    with ContinuousProducer(cluster.bootstrap, topic_name) as producer:
+    # tolerate_fatal: see ContinuousProducer._replace_after_fatal (librdkafka 2.0.2 believes the
+    # thawed leader's stale metadata); acknowledged records are still checked below.
+    with ContinuousProducer(cluster.bootstrap, topic_name, tolerate_fatal=True) as producer:
         producer.wait_acked_more(200)
         leader_id = cluster.partition(topic_name)["leader"]
         old = cluster.brokers[leader_id]
