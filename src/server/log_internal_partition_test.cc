@@ -32,6 +32,7 @@ const model::topic_partition offsets_tp{coordinator::consumer_offsets_topic, 0};
 cluster::image_ptr image_of(int32_t leader, int32_t leader_epoch, const std::string& min_isr = "1") {
   auto img = std::make_shared<cluster::metadata_image>();
   img->self_id = self_id;
+  img->version = leader_epoch + 1;
   cluster::topic_metadata t;
   t.name = offsets_tp.topic;
   t.internal = true;
@@ -52,7 +53,7 @@ struct commit_slot {
   std::vector<E> errors;
 };
 
-struct fixture : ::testing::Test {
+struct GroupWriteReplication : ::testing::Test {
   std::string dir;
   std::unique_ptr<storage::log_manager> logs;
   net::shard_group shards{1};
@@ -74,11 +75,16 @@ struct fixture : ::testing::Test {
     cfg.offsets_commit_timeout_ms = commit_timeout_ms;
     groups = std::make_unique<group_coordinator>(shards, *pm, self_id, cfg, system_clock::instance());
     shards.start();
-    // First use loads the partition (in a later turn of the shard's loop).
+    // First use loads the partition (posted: a later turn of the shard's loop).
     on_shard([&] { groups->manager_for(0); });
-    on_shard([&] { ASSERT_EQ(groups->manager().status(0), cg::group_manager::partition_status::loaded); });
+    auto status = cg::group_manager::partition_status::loading;
+    for (int i = 0; i < 200 && status != cg::group_manager::partition_status::loaded; ++i) {
+      if (i > 0) std::this_thread::sleep_for(5ms);
+      on_shard([&] { status = groups->manager().status(0); });
+    }
+    ASSERT_EQ(status, cg::group_manager::partition_status::loaded);
   }
-  ~fixture() override {
+  ~GroupWriteReplication() override {
     shards.stop();
     groups.reset();
     pm.reset();
@@ -120,7 +126,7 @@ struct fixture : ::testing::Test {
   }
 };
 
-TEST_F(fixture, CommitAnsweredOnlyAfterTheFollowerFetchedIt) {
+TEST_F(GroupWriteReplication, CommitAnsweredOnlyAfterTheFollowerFetchedIt) {
   start(30'000);
   auto c = commit(42);
   on_shard([&] {
@@ -144,7 +150,7 @@ TEST_F(fixture, CommitAnsweredOnlyAfterTheFollowerFetchedIt) {
   EXPECT_EQ(committed(), 42);
 }
 
-TEST_F(fixture, CommitNotReplicatedInTimeIsCoordinatorNotAvailable) {
+TEST_F(GroupWriteReplication, CommitNotReplicatedInTimeIsCoordinatorNotAvailable) {
   start(300);
   auto c = commit(42);
   std::this_thread::sleep_for(100ms);
@@ -163,7 +169,7 @@ TEST_F(fixture, CommitNotReplicatedInTimeIsCoordinatorNotAvailable) {
   });
 }
 
-TEST_F(fixture, BelowMinInsyncReplicasNothingIsWritten) {
+TEST_F(GroupWriteReplication, BelowMinInsyncReplicasNothingIsWritten) {
   start(30'000, "3");
   auto c = commit(42);
   ASSERT_TRUE(c->done);
@@ -172,7 +178,7 @@ TEST_F(fixture, BelowMinInsyncReplicasNothingIsWritten) {
   EXPECT_EQ(committed(), -1);
 }
 
-TEST_F(fixture, LeadershipLostWhileWaitingIsNotCoordinator) {
+TEST_F(GroupWriteReplication, LeadershipLostWhileWaitingIsNotCoordinator) {
   start(30'000);
   auto c = commit(42);
   EXPECT_FALSE(c->done);
