@@ -58,6 +58,7 @@ std::vector<config_definition> make_definitions() {
       {"group.max.size", T::int32, "2147483647", "Most members a consumer group may have", 1, i32max},
       {"offsets.retention.check.interval.ms", T::int64, "600000", "How often expired committed offsets are removed", 1, lmax},
       {"offset.metadata.max.bytes", T::int32, "4096", "Largest metadata string of an offset commit", 0, i32max},
+      {"offsets.commit.timeout.ms", T::int32, "5000", "How long an offset commit or group metadata write waits for replication to the ISR", 1, i32max},
       {"replica.lag.time.max.ms", T::int64, "30000", "A follower behind this long leaves the ISR", 1, lmax},
       {"replica.fetch.wait.max.ms", T::int32, "500", "Longest a follower's fetch waits at the leader for new data", 0, i32max},
       {"replica.fetch.min.bytes", T::int32, "1", "Bytes a follower's fetch waits for at the leader", 1, i32max},

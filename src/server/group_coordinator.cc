@@ -2,12 +2,8 @@
 
 #include "base/logging.h"
 #include "coordinator/placement.h"
-#include "model/compression.h"
-#include "model/record_batch.h"
-#include "model/record_batch_builder.h"
 #include "server/broker_config.h"
-#include "server/produce_validation.h"
-#include "storage/errc.h"
+#include "server/log_internal_partition.h"
 
 namespace sluice::server {
 
@@ -16,82 +12,6 @@ using coordinator::group::group_manager;
 
 constexpr int64_t tick_interval_ms = 50;
 
-// A __consumer_offsets partition seen through its log. Used only on the partition's shard.
-class log_offsets_store final : public coordinator::group::offsets_store {
- public:
-  log_offsets_store(partition_manager& pm, model::topic_partition tp) : _pm(pm), _tp(std::move(tp)) {}
-
-  result<void> append(const std::vector<model::record_data>& records) override {
-    partition* p = _pm.get(_tp);
-    if (!p) return storage::errc::not_found;
-    auto batch = model::build_batch(records);
-    auto appended = p->log().append(batch, p->leader_epoch());
-    if (!appended) return appended.error();
-    // Single replica: appended = committed, as for Produce with acks=all.
-    p->log().set_high_watermark(p->log().log_end_offset());
-    p->log().set_last_stable_offset(p->log().log_end_offset());
-    p->notify_waiters();
-    return ok();
-  }
-
-  result<void> read_all(const std::function<void(const model::decoded_record&)>& fn) override {
-    partition* p = _pm.get(_tp);
-    if (!p) return storage::errc::not_found;
-    auto& log = p->log();
-    int64_t offset = log.log_start_offset();
-    const int64_t end = log.log_end_offset();
-    std::vector<uint8_t> buf;
-    while (offset < end) {
-      auto rr = log.read(offset, 4 << 20, end, true);
-      if (!rr) return rr.error();
-      if (rr->ranges.empty() || rr->next_offset <= offset) break;
-      for (const auto& fr : rr->ranges) {
-        buf.resize(fr.size);
-        size_t done = 0;
-        while (done < fr.size) {
-          ssize_t n = ::pread(fr.fd, buf.data() + done, fr.size - done, static_cast<off_t>(fr.offset + done));
-          if (n <= 0) return std::error_code(n < 0 ? errno : EIO, std::system_category());
-          done += static_cast<size_t>(n);
-        }
-        if (auto r = decode_batches(buf, fn); !r) return r;
-      }
-      offset = rr->next_offset;
-    }
-    return ok();
-  }
-
- private:
-  result<void> decode_batches(const std::vector<uint8_t>& buf,
-                              const std::function<void(const model::decoded_record&)>& fn) {
-    size_t pos = 0;
-    while (buf.size() - pos >= model::batch_layout::header_size) {
-      auto len = load_be<int32_t>(buf.data() + pos + model::batch_layout::batch_length);
-      size_t total = static_cast<size_t>(len) + model::batch_layout::log_overhead;
-      if (len < 0 || total > buf.size() - pos) return storage::errc::corrupt_batch;
-      model::batch_view b(std::span(buf.data() + pos, total));
-      pos += total;
-      if (b.is_control()) continue;
-      std::optional<std::vector<model::decoded_record>> recs;
-      if (b.codec() == model::compression::none) {
-        recs = model::decode_records(b.bytes().data(), b.bytes().size());
-      } else {
-        auto body = model::decompress(b.codec(), b.records(), max_decompressed_batch_bytes);
-        if (!body) return storage::errc::corrupt_batch;
-        std::vector<uint8_t> plain(b.bytes().begin(), b.bytes().begin() + model::batch_layout::header_size);
-        auto attrs = static_cast<int16_t>(b.attributes() & ~model::batch_attr::compression_mask);
-        store_be<int16_t>(plain.data() + model::batch_layout::attributes, attrs);
-        plain.insert(plain.end(), body->begin(), body->end());
-        recs = model::decode_records(plain);
-      }
-      if (!recs) return storage::errc::corrupt_batch;
-      for (const auto& r : *recs) fn(r);
-    }
-    return ok();
-  }
-
-  partition_manager& _pm;
-  model::topic_partition _tp;
-};
 }  // namespace
 
 coordinator::group::group_config group_config_from(const broker_config& c) {
@@ -103,12 +23,18 @@ coordinator::group::group_config group_config_from(const broker_config& c) {
   g.offsets_retention_ms = c.get_int("offsets.retention.minutes") * 60'000;
   g.retention_check_interval_ms = c.get_int("offsets.retention.check.interval.ms");
   g.offset_metadata_max_bytes = static_cast<int32_t>(c.get_int("offset.metadata.max.bytes"));
+  g.offsets_commit_timeout_ms = c.get_int("offsets.commit.timeout.ms");
   return g;
 }
 
 group_coordinator::group_coordinator(net::shard_group& shards, partition_manager& partitions, int32_t broker_id,
                                      coordinator::group::group_config cfg, sluice::clock& clock)
-    : _shards(shards), _partitions(partitions), _broker_id(broker_id), _clock(clock), _taken_in_epoch(shards.size()) {
+    : _shards(shards),
+      _partitions(partitions),
+      _broker_id(broker_id),
+      _clock(clock),
+      _commit_timeout_ms(cfg.offsets_commit_timeout_ms),
+      _taken_in_epoch(shards.size()) {
   for (net::shard_id s = 0; s < shards.size(); ++s) {
     _managers.push_back(std::make_unique<group_manager>(cfg, clock));
     _timers.push_back(std::make_unique<asio::steady_timer>(shards.context(s)));
@@ -178,7 +104,7 @@ void group_coordinator::load_partition(int32_t partition) {
     _taken_in_epoch[_shards.current()].erase(partition);
     return;
   }
-  auto store = std::make_unique<log_offsets_store>(_partitions, tp);
+  auto store = std::make_unique<log_internal_partition>(_partitions, tp, _commit_timeout_ms);
   if (auto r = gm.load(partition, std::move(store)); !r) {
     log::get("coordinator")->error("loading {} failed: {}; groups there stay unavailable", tp, r.error().message());
     gm.unload(partition);

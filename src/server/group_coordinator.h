@@ -1,7 +1,8 @@
 #pragma once
 // The server side of the group coordinator (coordinator/group): one group_manager per shard,
 // each holding the groups of the __consumer_offsets partitions that shard owns, and the
-// offsets_store those managers write through (the partition's log, same path as Produce).
+// offsets_store those managers write through (log_internal_partition: the partition's log, the
+// path of Produce with acks=all, waiting up to offsets.commit.timeout.ms for replication).
 //
 // Threading: manager(s) and everything it owns are touched only on shard s. Handlers find the
 // group's partition and shard with place(), hop there with shards.invoke_on and call the
@@ -56,6 +57,9 @@ class group_coordinator {
   // request for a led partition loads it again from the log. REQUIRES: on a shard.
   void on_image(const cluster::metadata_image& img);
 
+  // offsets.commit.timeout.ms: the longest a write waits for replication before it fails.
+  int64_t commit_timeout_ms() const { return _commit_timeout_ms; }
+
   // Starts the per-shard timers that apply group deadlines (session and rebalance timeouts,
   // offset expiry). Call after the shards run.
   void start();
@@ -70,6 +74,7 @@ class group_coordinator {
   partition_manager& _partitions;
   int32_t _broker_id;
   sluice::clock& _clock;
+  int64_t _commit_timeout_ms;  // offsets.commit.timeout.ms
   std::vector<std::unique_ptr<coordinator::group::group_manager>> _managers;  // by shard
   std::vector<std::unique_ptr<asio::steady_timer>> _timers;                    // by shard
   // By shard: the leader epoch each loading/loaded partition was taken in.

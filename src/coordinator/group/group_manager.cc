@@ -8,7 +8,6 @@
 
 #include "base/endian.h"
 #include "base/logging.h"
-#include "storage/errc.h"
 
 namespace sluice::coordinator::group {
 
@@ -46,6 +45,39 @@ std::optional<std::set<std::string>> subscription_topics(const std::vector<uint8
     pos += static_cast<size_t>(len);
   }
   return out;
+}
+
+// A failed offset commit write, as Kafka's GroupMetadataManager.storeOffsets answers it.
+errc commit_write_error(std::error_code e) {
+  if (e.category() != write_category()) return errc::coordinator_not_available;
+  switch (static_cast<write_errc>(e.value())) {
+    case write_errc::not_leader:
+    case write_errc::storage_error: return errc::not_coordinator;
+    case write_errc::too_large: return errc::invalid_commit_offset_size;
+    case write_errc::ok:
+    case write_errc::unknown_partition:
+    case write_errc::not_enough_replicas:
+    case write_errc::not_enough_replicas_after_append:
+    case write_errc::timed_out: break;
+  }
+  return errc::coordinator_not_available;
+}
+
+// A failed group metadata write, as Kafka's GroupMetadataManager.storeGroup answers it: a
+// timeout means the next rebalance will try again.
+errc group_write_error(std::error_code e) {
+  if (e.category() != write_category()) return errc::coordinator_not_available;
+  switch (static_cast<write_errc>(e.value())) {
+    case write_errc::not_leader:
+    case write_errc::storage_error: return errc::not_coordinator;
+    case write_errc::timed_out: return errc::rebalance_in_progress;
+    case write_errc::too_large: return errc::unknown_server_error;
+    case write_errc::ok:
+    case write_errc::unknown_partition:
+    case write_errc::not_enough_replicas:
+    case write_errc::not_enough_replicas_after_append: break;
+  }
+  return errc::coordinator_not_available;
 }
 
 std::string lower(std::string s) {
@@ -119,6 +151,9 @@ struct group_manager::partition_data {
   bool loaded = false;
   std::unique_ptr<offsets_store> store;
   std::map<std::string, std::unique_ptr<group>> groups;
+  // Writes appended and not yet replicated, by id: their completions. Answered by unload()
+  // with write_errc::not_leader, since the store drops its waits when it is destroyed.
+  std::map<uint64_t, std::function<void(std::error_code)>> pending_writes;
 };
 
 group_manager::group_manager(group_config cfg, sluice::clock& clock) : _cfg(cfg), _clock(clock) {
@@ -212,6 +247,9 @@ void group_manager::apply_record(partition_data& pd, const model::decoded_record
 result<void> group_manager::load(int32_t partition, std::unique_ptr<offsets_store> store) {
   begin_loading(partition);
   auto& pd = *_partitions[partition];
+  // A previous store's waits die with it: answer its writes (callers load fresh partitions only).
+  auto writes = std::exchange(pd.pending_writes, {});
+  for (auto& [_, done] : writes) done(make_error_code(write_errc::not_leader));
   pd.groups.clear();
   pd.store = std::move(store);
   auto r = pd.store->read_all([&](const model::decoded_record& rec) { apply_record(pd, rec); });
@@ -244,8 +282,29 @@ void group_manager::unload(int32_t partition) {
   if (it == _partitions.end()) return;
   auto pd = std::move(it->second);
   _partitions.erase(it);
+  // Writes still waiting for replication fail: no longer the leader (their completions find the
+  // partition gone and change nothing).
+  auto writes = std::exchange(pd->pending_writes, {});
+  for (auto& [_, done] : writes) done(make_error_code(write_errc::not_leader));
   for (auto& [_, g] : pd->groups)
     for (auto& [id, m] : g->members) fail_pending_calls(m, id, errc::not_coordinator);
+}
+
+void group_manager::write(partition_data& pd, const std::vector<model::record_data>& records,
+                          std::function<void(std::error_code)> done) {
+  auto appended = pd.store->append(records);
+  if (!appended) {
+    done(appended.error());
+    return;
+  }
+  const uint64_t id = ++_write_seq;
+  pd.pending_writes.emplace(id, std::move(done));
+  pd.store->wait_replicated(*appended, [this, partition = pd.id, id](std::error_code e) {
+    auto it = _partitions.find(partition);
+    if (it == _partitions.end()) return;
+    auto node = it->second->pending_writes.extract(id);
+    if (node) node.mapped()(e);
+  });
 }
 
 group_manager::partition_data* group_manager::owned(int32_t partition, errc& err) {
@@ -357,7 +416,9 @@ bool group_manager::all_joined(const group& g) const {
   return true;
 }
 
-bool group_manager::store_group(partition_data& pd, group& g) {
+void group_manager::store_group(partition_data& pd, group& g,
+                                const std::vector<std::pair<std::string, std::vector<uint8_t>>>* assignments,
+                                std::function<void(std::error_code)> done) {
   group_metadata_value v;
   v.protocol_type = g.protocol_type;
   v.generation = g.generation;
@@ -374,7 +435,13 @@ bool group_manager::store_group(partition_data& pd, group& g) {
     r.session_timeout_ms = m.session_timeout_ms;
     if (g.protocol)
       if (const auto* md = m.metadata_for(*g.protocol)) r.subscription = *md;
-    r.assignment = m.assignment;
+    if (!assignments) {
+      r.assignment = m.assignment;
+    } else {
+      // The leader's new assignment; members it did not mention get an empty one.
+      for (const auto& [aid, a] : *assignments)
+        if (aid == id) r.assignment = a;
+    }
     v.members.push_back(std::move(r));
   }
   model::record_data rec;
@@ -382,12 +449,10 @@ bool group_manager::store_group(partition_data& pd, group& g) {
   rec.value = encode_group_metadata_value(v);
   rec.timestamp_ms = _clock.wall_ms();
   std::vector<model::record_data> recs{std::move(rec)};
-  auto r = pd.store->append(recs);
-  if (!r) {
-    log::get("coordinator")->error("group {}: writing group metadata failed: {}", g.id, r.error().message());
-    return false;
-  }
-  return true;
+  write(pd, recs, [group_id = g.id, done = std::move(done)](std::error_code e) {
+    if (e) log::get("coordinator")->error("group {}: writing group metadata failed: {}", group_id, e.message());
+    done(e);
+  });
 }
 
 // ---- rebalance --------------------------------------------------------------------------------
@@ -451,7 +516,8 @@ void group_manager::complete_join(partition_data& pd, group& g) {
     g.leader.reset();
     transition(g, group_state::empty);
     log::get("coordinator")->info("group {}: generation {} is empty", g.id, g.generation);
-    store_group(pd, g);
+    // Nobody waits for this write (Kafka only logs its failure); store_group logs it.
+    store_group(pd, g, nullptr, [](std::error_code) {});
     return;
   }
   g.protocol = select_protocol(g);
@@ -629,19 +695,21 @@ void group_manager::join_static_unknown(partition_data& pd, group& g, const join
       auto next = select_protocol(g);
       if (next && g.protocol == next) {
         join_response r;
-        if (!store_group(pd, g)) {
-          r.error = errc::coordinator_not_available;
-          r.member_id = new_id;
-          done(std::move(r));
-          return;
-        }
         r.generation_id = g.generation;
         r.protocol_name = *g.protocol;
         // The old leader id, so that a rejoining leader does not compute a new assignment:
         // everyone keeps theirs and the group stays stable.
         r.leader = old_leader.value_or("");
         r.member_id = new_id;
-        done(std::move(r));
+        // Answered once the new member id is replicated (docs/groups.md: on failure the new id
+        // stays, where Kafka reverts to the old one).
+        store_group(pd, g, nullptr, [r = std::move(r), done = std::move(done)](std::error_code e) {
+          if (!e) return done(r);
+          join_response f;
+          f.error = group_write_error(e);
+          f.member_id = r.member_id;
+          done(std::move(f));
+        });
         return;
       }
       ref.join_cb = std::move(done);
@@ -788,19 +856,25 @@ void group_manager::sync(int32_t partition, sync_request req, std::function<void
       m.sync_cb = std::move(done);
       remove_pending_sync(*g, req.member_id);
       if (g->leader != req.member_id) return;
-      // The leader's assignment: members it did not mention get an empty one.
-      for (auto& [_, mm] : g->members) mm.assignment.clear();
-      for (const auto& [id, a] : req.assignments) {
-        auto it = g->members.find(id);
-        if (it != g->members.end()) it->second.assignment = a;
-      }
-      if (!store_group(*pd, *g)) {
-        propagate_sync_error(*g, errc::coordinator_not_available);
-        prepare_rebalance(*pd, *g, "writing the assignment failed");
-        return;
-      }
-      transition(*g, group_state::stable);
-      set_and_propagate_assignment(*pd, *g, req.assignments);
+      // The leader's assignment is written first; members get it (and the group turns Stable)
+      // only once the write is replicated, and only if the group is still waiting for this
+      // generation's assignment (a rebalance meanwhile answered everyone already).
+      auto assignments = std::make_shared<std::vector<std::pair<std::string, std::vector<uint8_t>>>>(
+          std::move(req.assignments));
+      store_group(*pd, *g, assignments.get(),
+                  [this, partition, group_id = req.group_id, generation = g->generation, assignments](std::error_code e) {
+                    errc ignored = errc::none;
+                    auto* p = owned(partition, ignored);
+                    group* gg = p ? find_group(*p, group_id) : nullptr;
+                    if (!gg || gg->state != group_state::completing_rebalance || gg->generation != generation) return;
+                    if (e) {
+                      propagate_sync_error(*gg, group_write_error(e));
+                      prepare_rebalance(*p, *gg, "writing the assignment failed");
+                      return;
+                    }
+                    transition(*gg, group_state::stable);
+                    set_and_propagate_assignment(*p, *gg, *assignments);
+                  });
       return;
     }
   }
@@ -892,9 +966,9 @@ leave_response group_manager::leave(int32_t partition, const std::string& group_
 
 // ---- offsets ----------------------------------------------------------------------------------
 
-std::vector<errc> group_manager::commit(int32_t partition, const commit_request& req) {
+void group_manager::commit(int32_t partition, const commit_request& req, std::function<void(std::vector<errc>)> done) {
   errc err = errc::none;
-  auto all = [&](errc e) { return std::vector<errc>(req.partitions.size(), e); };
+  auto all = [&](errc e) { done(std::vector<errc>(req.partitions.size(), e)); };
   auto* pd = owned(partition, err);
   if (!pd) return all(err);
   if (req.group_id.empty()) return all(errc::invalid_group_id);
@@ -936,18 +1010,26 @@ std::vector<errc> group_manager::commit(int32_t partition, const commit_request&
     records.push_back(std::move(rec));
     staged.emplace_back(topic_partition_id{p.topic, p.partition}, std::move(v));
   }
-  if (records.empty()) return out;
-  auto r = pd->store->append(records);
-  if (!r) {
-    errc e = r.error() == make_error_code(storage::errc::message_too_large) ? errc::invalid_commit_offset_size
-                                                                           : errc::coordinator_not_available;
-    log::get("coordinator")->error("group {}: writing offsets failed: {}", req.group_id, r.error().message());
-    for (auto& x : out)
-      if (x == errc::none) x = e;
-    return out;
-  }
-  for (auto& [tp, v] : staged) g->offsets[tp] = std::move(v);
-  return out;
+  if (records.empty()) return done(std::move(out));
+  // Staged: the offsets become visible (and the commit is answered) once the write is
+  // replicated. A group deleted or expired meanwhile does not get them back.
+  write(*pd, records,
+        [this, partition, group_id = req.group_id, staged = std::move(staged), out = std::move(out),
+         done = std::move(done)](std::error_code e) mutable {
+          if (e) {
+            log::get("coordinator")->error("group {}: writing offsets failed: {}", group_id, e.message());
+            const errc mapped = commit_write_error(e);
+            for (auto& x : out)
+              if (x == errc::none) x = mapped;
+            return done(std::move(out));
+          }
+          errc ignored = errc::none;
+          auto* p = owned(partition, ignored);
+          group* g2 = p ? find_group(*p, group_id) : nullptr;
+          if (g2 && g2->state != group_state::dead)
+            for (auto& [tp, v] : staged) g2->offsets[tp] = std::move(v);
+          done(std::move(out));
+        });
 }
 
 fetch_offsets_response group_manager::fetch_offsets(int32_t partition, const std::string& group_id,
@@ -1065,6 +1147,8 @@ errc group_manager::delete_group(int32_t partition, const std::string& group_id)
   r.key = encode_group_metadata_key(group_id);
   r.timestamp_ms = now;
   recs.push_back(std::move(r));
+  // Tombstones are not waited for, as in Kafka (cleanupGroupMetadata appends them with acks=0):
+  // one lost in a leader change is written again by offset expiry, or the delete is retried.
   if (auto a = pd->store->append(recs); !a) {
     log::get("coordinator")->error("group {}: writing tombstones failed: {}", group_id, a.error().message());
     return errc::coordinator_not_available;
@@ -1122,6 +1206,7 @@ offset_delete_response group_manager::delete_offsets(int32_t partition, const st
     removed.push_back(tp);
   }
   if (recs.empty()) return out;
+  // Not waited for: see delete_group.
   if (auto a = pd->store->append(recs); !a) {
     out.error = errc::coordinator_not_available;
     out.partition_errors.clear();
@@ -1230,6 +1315,7 @@ void group_manager::expire_offsets(partition_data& pd) {
       recs.push_back(std::move(r));
     }
     if (recs.empty()) continue;
+    // Not waited for: see delete_group.
     if (auto a = pd.store->append(recs); !a) {
       log::get("coordinator")->error("group {}: writing expired offsets failed: {}", id, a.error().message());
       continue;

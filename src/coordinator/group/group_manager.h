@@ -15,8 +15,13 @@
 // after advancing a manual_clock.
 //
 // Persistence goes through offsets_store (one per owned __consumer_offsets partition, given by
-// the server): commits and group metadata are acknowledged only after the store's append
-// returned, and load() rebuilds the state from the partition's records.
+// the server). Offset commits and group metadata are written as Kafka does with acks=-1: the
+// answer (and, for commits and a new assignment, the change of the in-memory state) waits until
+// the store reports the write replicated (internal_partition::wait_replicated); a failed write
+// is answered with the error Kafka's GroupMetadataManager maps it to and changes nothing.
+// Tombstones (DeleteGroups, OffsetDelete, offset expiry) are written like Kafka's
+// cleanupGroupMetadata, without waiting for replication. load() rebuilds the state from the
+// partition's records.
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -53,6 +58,9 @@ struct group_config {
   int64_t retention_check_interval_ms = 600000;  // offsets.retention.check.interval.ms
   int32_t offset_metadata_max_bytes = 4096;      // offset.metadata.max.bytes
   int64_t new_member_join_timeout_ms = 300000;   // Kafka's GroupCoordinator.NewMemberJoinTimeoutMs
+  // offsets.commit.timeout.ms: how long the server's store waits for a write to be replicated
+  // before failing it (REQUEST_TIMED_OUT). Used by the store, not by the manager.
+  int64_t offsets_commit_timeout_ms = 5000;
 };
 
 struct protocol_entry {
@@ -204,8 +212,10 @@ class group_manager {
   void sync(int32_t partition, sync_request req, std::function<void(sync_response)> done);
   errc heartbeat(int32_t partition, const heartbeat_request& req);
   leave_response leave(int32_t partition, const std::string& group_id, const std::vector<leave_member>& members);
-  // Per-partition errors, in request order. Topic/partition existence is the caller's check.
-  std::vector<errc> commit(int32_t partition, const commit_request& req);
+  // Per-partition errors, in request order, passed to `done` once the write is replicated or
+  // failed (possibly before commit returns). The offsets become visible to fetch_offsets only
+  // then. Topic/partition existence is the caller's check.
+  void commit(int32_t partition, const commit_request& req, std::function<void(std::vector<errc>)> done);
   // `topics` nullopt: every committed offset of the group.
   fetch_offsets_response fetch_offsets(int32_t partition, const std::string& group_id,
                                        const std::optional<std::vector<topic_partition_id>>& partitions);
@@ -247,7 +257,17 @@ class group_manager {
                                     const std::vector<std::pair<std::string, std::vector<uint8_t>>>& assignments);
   void propagate_sync_error(group& g, errc e);
   static void fail_pending_calls(member& m, const std::string& member_id, errc e);
-  bool store_group(partition_data& pd, group& g);
+  // Writes the group's metadata (with `assignments` instead of the members' current ones when
+  // given) and calls done with the store's outcome (zero = replicated), possibly at once.
+  void store_group(partition_data& pd, group& g,
+                   const std::vector<std::pair<std::string, std::vector<uint8_t>>>* assignments,
+                   std::function<void(std::error_code)> done);
+  // Appends `records` to the partition's store and calls done once the write is replicated or
+  // failed (write_errc), possibly at once. If the partition is unloaded first, done gets
+  // write_errc::not_leader from unload(). done must look the partition up again: it may run
+  // after the partition or group it was about is gone.
+  void write(partition_data& pd, const std::vector<model::record_data>& records,
+             std::function<void(std::error_code)> done);
   void transition(group& g, group_state s);
   void refresh_heartbeat(const group& g, member& m);
   void tick_group(partition_data& pd, group& g, int64_t now);
@@ -262,6 +282,7 @@ class group_manager {
   sluice::clock& _clock;
   std::map<int32_t, std::unique_ptr<partition_data>> _partitions;
   uint64_t _member_seq = 0;
+  uint64_t _write_seq = 0;  // ids of pending writes, unique across partitions and reloads
   uint64_t _id_salt;
   int64_t _next_expiry_check_ms = 0;
 };

@@ -80,6 +80,26 @@ struct fixture : ::testing::Test {
   errc heartbeat(const std::string& member, int32_t gen, std::optional<std::string> instance = std::nullopt) {
     return gm->heartbeat(P, {"g", gen, member, instance});
   }
+  struct commit_slot {
+    bool done = false;
+    std::vector<errc> r;
+  };
+  // A commit whose answer may wait for replication (memory_log::hold).
+  std::shared_ptr<commit_slot> commit_async(const commit_request& req) {
+    auto slot = std::make_shared<commit_slot>();
+    gm->commit(P, req, [slot](std::vector<errc> r) {
+      EXPECT_FALSE(slot->done) << "commit answered twice";
+      slot->done = true;
+      slot->r = std::move(r);
+    });
+    return slot;
+  }
+  // A commit answered at once (the store replicates immediately).
+  std::vector<errc> commit(const commit_request& req) {
+    auto slot = commit_async(req);
+    EXPECT_TRUE(slot->done) << "commit not answered";
+    return slot->r;
+  }
   std::string state() { return gm->describe(P, "g").state; }
   void advance(int64_t ms) {
     clock.advance_ms(ms);
@@ -162,7 +182,7 @@ TEST_F(fixture, TwoMembersFollowerWaitsForLeaderAssignment) {
   EXPECT_EQ(heartbeat(a, 1), errc::illegal_generation);
   EXPECT_EQ(sync(a, 1)->r.error, errc::illegal_generation);
   commit_request c{"g", 1, a, std::nullopt, {{"t", 0, 5, -1, std::nullopt}}};
-  EXPECT_EQ(gm->commit(P, c)[0], errc::illegal_generation);
+  EXPECT_EQ(commit(c)[0], errc::illegal_generation);
 }
 
 TEST_F(fixture, SessionTimeoutRemovesMemberAndRebalances) {
@@ -320,7 +340,7 @@ TEST_F(fixture, StaticMemberSurvivesRebalanceTimeoutButNotSessionTimeout) {
 TEST_F(fixture, CommitFetchAndReloadAfterRestart) {
   auto a = stable_single("A");
   commit_request c{"g", 1, a, std::nullopt, {{"t", 0, 10, 3, std::string("meta")}, {"t", 1, 20, -1, std::nullopt}}};
-  auto errs = gm->commit(P, c);
+  auto errs = commit(c);
   ASSERT_EQ(errs.size(), 2u);
   EXPECT_EQ(errs[0], errc::none);
   EXPECT_EQ(errs[1], errc::none);
@@ -349,28 +369,28 @@ TEST_F(fixture, CommitFetchAndReloadAfterRestart) {
 TEST_F(fixture, CommitRulesAndStandaloneGroups) {
   // Unknown group, generation >= 0: rejected; generation -1: an offsets-only group.
   commit_request c{"solo", 3, "m", std::nullopt, {{"t", 0, 1, -1, std::nullopt}}};
-  EXPECT_EQ(gm->commit(P, c)[0], errc::illegal_generation);
+  EXPECT_EQ(commit(c)[0], errc::illegal_generation);
   c.generation_id = -1;
   c.member_id = "";
-  EXPECT_EQ(gm->commit(P, c)[0], errc::none);
+  EXPECT_EQ(commit(c)[0], errc::none);
   EXPECT_EQ(gm->fetch_offsets(P, "solo", std::nullopt).offsets.at(0).offset, 1);
   // Metadata too large for one partition, the other commits.
   cfg.offset_metadata_max_bytes = 4;
   restart();
   commit_request big{"solo", -1, "", std::nullopt, {{"t", 0, 2, -1, std::string("12345")}, {"t", 1, 3, -1, std::nullopt}}};
-  auto e = gm->commit(P, big);
+  auto e = commit(big);
   EXPECT_EQ(e[0], errc::offset_metadata_too_large);
   EXPECT_EQ(e[1], errc::none);
   // A failing write is not acknowledged and not visible.
   log->fail = true;
   commit_request again{"solo", -1, "", std::nullopt, {{"t", 0, 99, -1, std::nullopt}}};
-  EXPECT_NE(gm->commit(P, again)[0], errc::none);
+  EXPECT_NE(commit(again)[0], errc::none);
   log->fail = false;
   EXPECT_EQ(gm->fetch_offsets(P, "solo", std::vector<topic_partition_id>{{"t", 0}}).offsets.at(0).offset, 1);
   // During the sync phase commits wait for the new generation.
   auto j = join("");
   commit_request during{"g", 1, j->r.member_id, std::nullopt, {{"t", 0, 1, -1, std::nullopt}}};
-  EXPECT_EQ(gm->commit(P, during)[0], errc::rebalance_in_progress);
+  EXPECT_EQ(commit(during)[0], errc::rebalance_in_progress);
 }
 
 TEST_F(fixture, LoadingAndNotCoordinator) {
@@ -383,7 +403,7 @@ TEST_F(fixture, LoadingAndNotCoordinator) {
 
 TEST_F(fixture, DeleteGroupWritesTombstones) {
   auto a = stable_single();
-  gm->commit(P, {"g", 1, a, std::nullopt, {{"t", 0, 10, -1, std::nullopt}}});
+  commit({"g", 1, a, std::nullopt, {{"t", 0, 10, -1, std::nullopt}}});
   EXPECT_EQ(gm->delete_group(P, "g"), errc::non_empty_group);
   EXPECT_EQ(gm->delete_group(P, "nope"), errc::group_id_not_found);
   gm->leave(P, "g", {{a, std::nullopt}});
@@ -401,7 +421,7 @@ TEST_F(fixture, OffsetDeleteRespectsSubscriptions) {
   auto j = join("", {{"range", sub}});
   sync(j->r.member_id, 1, {{j->r.member_id, b("A")}});
   auto a = j->r.member_id;
-  gm->commit(P, {"g", 1, a, std::nullopt, {{"t", 0, 1, -1, std::nullopt}, {"u", 0, 2, -1, std::nullopt}}});
+  commit({"g", 1, a, std::nullopt, {{"t", 0, 1, -1, std::nullopt}, {"u", 0, 2, -1, std::nullopt}}});
   auto r = gm->delete_offsets(P, "g", {{"t", 0}, {"u", 0}});
   EXPECT_EQ(r.error, errc::none);
   ASSERT_EQ(r.partition_errors.size(), 2u);
@@ -419,7 +439,7 @@ TEST_F(fixture, OffsetsExpireAfterGroupEmptyForRetention) {
   cfg.retention_check_interval_ms = 1000;
   restart();
   auto a = stable_single();
-  gm->commit(P, {"g", 1, a, std::nullopt, {{"t", 0, 10, -1, std::nullopt}}});
+  commit({"g", 1, a, std::nullopt, {{"t", 0, 10, -1, std::nullopt}}});
   gm->leave(P, "g", {{a, std::nullopt}});
   EXPECT_EQ(state(), "Empty");
   advance(30000);
@@ -433,7 +453,7 @@ TEST_F(fixture, OffsetsExpireAfterGroupEmptyForRetention) {
 
 TEST_F(fixture, ListGroupsWithStateFilter) {
   stable_single();
-  gm->commit(P, {"solo", -1, "", std::nullopt, {{"t", 0, 1, -1, std::nullopt}}});
+  commit({"solo", -1, "", std::nullopt, {{"t", 0, 1, -1, std::nullopt}}});
   auto all = gm->list({});
   EXPECT_EQ(all.size(), 2u);
   auto stable = gm->list({"stable"});
@@ -463,6 +483,135 @@ TEST_F(fixture, SyncTimeoutRemovesMembersThatNeverSync) {
   EXPECT_EQ(state(), "PreparingRebalance");
   EXPECT_EQ(heartbeat(jb->r.member_id, 2), errc::unknown_member_id);
   EXPECT_EQ(heartbeat(a, 2), errc::rebalance_in_progress);
+}
+
+// ---- writes wait for replication (Kafka appends group writes with acks=-1) ----------------------
+
+int64_t committed(group_manager& gm, const std::string& group, const std::string& topic, int32_t partition) {
+  return gm.fetch_offsets(P, group, std::vector<topic_partition_id>{{topic, partition}}).offsets.at(0).offset;
+}
+
+TEST_F(fixture, CommitIsAnsweredAndVisibleOnlyOnceReplicated) {
+  log->hold = true;
+  auto c = commit_async({"solo", -1, "", std::nullopt, {{"t", 0, 42, -1, std::nullopt}, {"t", 1, 7, -1, std::nullopt}}});
+  // Appended (two records in the log) but not replicated: no answer, not visible.
+  EXPECT_FALSE(c->done);
+  EXPECT_EQ(log->records.size(), 2u);
+  ASSERT_EQ(log->held.size(), 1u);
+  EXPECT_EQ(log->held[0].first, 2);  // waits for the batch's last offset + 1
+  EXPECT_EQ(committed(*gm, "solo", "t", 0), -1);
+  log->release();
+  ASSERT_TRUE(c->done);
+  EXPECT_EQ(c->r, (std::vector<errc>{errc::none, errc::none}));
+  EXPECT_EQ(committed(*gm, "solo", "t", 0), 42);
+  EXPECT_EQ(committed(*gm, "solo", "t", 1), 7);
+}
+
+TEST_F(fixture, CommitWriteErrorsMapAsKafkaStoreOffsets) {
+  cfg.offset_metadata_max_bytes = 2;
+  restart();
+  commit({"solo", -1, "", std::nullopt, {{"t", 0, 1, -1, std::nullopt}}});
+  // Replication failures after the append: nothing changes, the mapped error is answered.
+  const std::vector<std::pair<write_errc, errc>> after = {
+      {write_errc::timed_out, errc::coordinator_not_available},
+      {write_errc::not_enough_replicas_after_append, errc::coordinator_not_available},
+      {write_errc::not_leader, errc::not_coordinator},
+  };
+  log->hold = true;
+  for (auto [we, want] : after) {
+    auto c = commit_async({"solo", -1, "", std::nullopt, {{"t", 0, 99, -1, std::nullopt}}});
+    ASSERT_FALSE(c->done);
+    log->release(make_error_code(we));
+    ASSERT_TRUE(c->done);
+    EXPECT_EQ(c->r.at(0), want) << make_error_code(we).message();
+    EXPECT_EQ(committed(*gm, "solo", "t", 0), 1);
+  }
+  log->hold = false;
+  // Append failures: answered at once.
+  const std::vector<std::pair<write_errc, errc>> at_append = {
+      {write_errc::not_enough_replicas, errc::coordinator_not_available},
+      {write_errc::unknown_partition, errc::coordinator_not_available},
+      {write_errc::too_large, errc::invalid_commit_offset_size},
+      {write_errc::not_leader, errc::not_coordinator},
+      {write_errc::storage_error, errc::not_coordinator},
+  };
+  log->fail = true;
+  for (auto [we, want] : at_append) {
+    log->fail_with = we;
+    // A partition rejected for its metadata keeps its own error.
+    auto e = commit({"solo", -1, "", std::nullopt, {{"t", 0, 99, -1, std::nullopt}, {"t", 1, 5, -1, std::string("xyz")}}});
+    EXPECT_EQ(e, (std::vector<errc>{want, errc::offset_metadata_too_large})) << make_error_code(we).message();
+  }
+  log->fail = false;
+  EXPECT_EQ(committed(*gm, "solo", "t", 0), 1);
+}
+
+TEST_F(fixture, UnloadAnswersCommitsWaitingForReplication) {
+  log->hold = true;
+  auto c = commit_async({"solo", -1, "", std::nullopt, {{"t", 0, 5, -1, std::nullopt}}});
+  ASSERT_FALSE(c->done);
+  gm->unload(P);
+  ASSERT_TRUE(c->done);
+  EXPECT_EQ(c->r.at(0), errc::not_coordinator);
+  // The store went with the partition: its parked wait is dropped, never completed.
+  EXPECT_TRUE(log->held.empty());
+}
+
+TEST_F(fixture, LeaderAssignmentAppliesOnlyOnceReplicated) {
+  auto j = join("");
+  ASSERT_TRUE(j->done);
+  log->hold = true;
+  auto s = sync(j->r.member_id, 1, {{j->r.member_id, b("A")}});
+  EXPECT_FALSE(s->done);
+  EXPECT_EQ(state(), "CompletingRebalance");
+  EXPECT_TRUE(gm->describe(P, "g").members.at(0).assignment.empty());
+  log->release();
+  ASSERT_TRUE(s->done);
+  EXPECT_EQ(s->r.error, errc::none);
+  EXPECT_EQ(s->r.assignment, b("A"));
+  EXPECT_EQ(state(), "Stable");
+  // The replicated record carries the assignment: a reload sees it.
+  log->hold = false;
+  restart();
+  EXPECT_EQ(gm->describe(P, "g").members.at(0).assignment, b("A"));
+}
+
+TEST_F(fixture, LeaderAssignmentWriteTimeoutRebalances) {
+  auto ja = join("");
+  auto a = ja->r.member_id;
+  sync(a, 1, {{a, b("A")}});
+  auto jb = join("");
+  auto ja2 = join(a);
+  ASSERT_TRUE(ja2->done && jb->done);
+  ASSERT_EQ(ja2->r.generation_id, 2);
+  log->hold = true;
+  auto sb = sync(jb->r.member_id, 2);
+  auto sa = sync(a, 2, {{a, b("pa")}, {jb->r.member_id, b("pb")}});
+  EXPECT_FALSE(sa->done || sb->done);
+  // Kafka's storeGroup maps REQUEST_TIMED_OUT to REBALANCE_IN_PROGRESS; the group rebalances.
+  log->release(make_error_code(write_errc::timed_out));
+  ASSERT_TRUE(sa->done && sb->done);
+  EXPECT_EQ(sa->r.error, errc::rebalance_in_progress);
+  EXPECT_EQ(sb->r.error, errc::rebalance_in_progress);
+  EXPECT_TRUE(sb->r.assignment.empty());
+  EXPECT_EQ(state(), "PreparingRebalance");
+}
+
+TEST_F(fixture, LateAssignmentWriteDoesNotOverrideANewerRebalance) {
+  auto j = join("");
+  auto a = j->r.member_id;
+  log->hold = true;
+  auto s = sync(a, 1, {{a, b("A")}});
+  ASSERT_FALSE(s->done);
+  // A second member joins meanwhile: the sync phase ends with REBALANCE_IN_PROGRESS.
+  auto jb = join("");
+  ASSERT_TRUE(s->done);
+  EXPECT_EQ(s->r.error, errc::rebalance_in_progress);
+  EXPECT_EQ(state(), "PreparingRebalance");
+  // The old generation's write completing later changes nothing.
+  log->release();
+  EXPECT_EQ(state(), "PreparingRebalance");
+  for (const auto& m : gm->describe(P, "g").members) EXPECT_TRUE(m.assignment.empty());
 }
 
 }  // namespace

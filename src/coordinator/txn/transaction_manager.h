@@ -7,6 +7,9 @@
 // then Ongoing again on the next AddPartitions/AddOffsets. Every transition is appended to the
 // partition's txn_log_store (txn_log_format.h) before it is acknowledged; an append failure
 // leaves the state unchanged and answers COORDINATOR_NOT_AVAILABLE (retriable).
+// Not yet: waiting for the append to be replicated (internal_partition::wait_replicated, as the
+// group manager does) before acknowledging; it needs the asynchronous answers that come with
+// wiring this manager to its handlers. Until then an acknowledged transition is only appended.
 //
 // Markers: entering Prepare* emits a marker_work through the injected marker_sink; the server
 // writes the COMMIT/ABORT control records to every listed partition and then calls

@@ -1,5 +1,6 @@
 // OffsetCommit (key 8), v0-8: stores a group's consumed positions as records in
-// __consumer_offsets; answered once they are written (same durability as Produce acks=all).
+// __consumer_offsets; answered once they are replicated to the ISR (Produce acks=all), at most
+// offsets.commit.timeout.ms later (then COORDINATOR_NOT_AVAILABLE).
 // Partitions of unknown topics are rejected with UNKNOWN_TOPIC_OR_PARTITION.
 // retention_time_ms (v2-4) and commit_timestamp (v1) are ignored, as Kafka >= 2.1 does for
 // requests that do not set an explicit commit timestamp (docs/protocol.md).
@@ -11,6 +12,9 @@ namespace sluice::server {
 namespace {
 namespace cg = coordinator::group;
 using E = protocol::error_code;
+// The manager always answers: the store fails a write that is not replicated within
+// offsets.commit.timeout.ms. The handler's own bound is a safety net this much later.
+constexpr int64_t commit_wait_margin_ms = 10'000;
 }  // namespace
 
 asio::awaitable<void> handle(request_context& ctx, protocol::offset_commit_request& req,
@@ -48,9 +52,22 @@ asio::awaitable<void> handle(request_context& ctx, protocol::offset_commit_reque
   }
   std::vector<E> results;
   if (!cr.partitions.empty()) {
-    auto fn = [&cr](cg::group_manager& gm, int32_t partition) { return gm.commit(partition, cr); };
-    auto out = co_await on_group_shard(ctx.broker, req.group_id, fn);
-    results = out ? std::move(*out) : std::vector<E>(cr.partitions.size(), E::not_coordinator);
+    auto& broker = ctx.broker;
+    auto pl = broker.groups->place(req.group_id);
+    if (!pl) {
+      results.assign(cr.partitions.size(), E::not_coordinator);
+    } else {
+      const int32_t partition = pl->partition;
+      results = co_await broker.shards.invoke_on(pl->shard, [&broker, &cr, partition]() -> asio::awaitable<std::vector<E>> {
+        auto& gm = broker.groups->manager_for(partition);
+        auto ex = co_await asio::this_coro::executor;
+        auto pending = std::make_shared<pending_answer<std::vector<E>>>(ex);
+        gm.commit(partition, cr, [pending](std::vector<E> r) { pending->complete(std::move(r)); });
+        auto got = co_await wait_answer(pending, broker.groups->commit_timeout_ms() + commit_wait_margin_ms);
+        if (got) co_return std::move(*got);
+        co_return std::vector<E>(cr.partitions.size(), E::coordinator_not_available);
+      });
+    }
   }
   for (size_t ti = 0; ti < req.topics.size(); ++ti) {
     protocol::offset_commit_response::offset_commit_response_topic rt;
