@@ -191,15 +191,19 @@ def test_controller_killed_new_one_elected_and_failover_still_works(cluster_fact
     for p in range(3):
         cluster.wait_partition(topic_name, p, lambda s: s["leader"] not in (-1, old_controller),
                                "leader away from the dead controller")
-    # Next failover: kill the leader of partition 0 (not the new controller if avoidable).
-    victim = cluster.partition(topic_name, 0)["leader"]
+    # Next failover, handled by the new controller: kill the other live broker. Every partition
+    # it led moves to the new controller, and it leaves every ISR.
+    victim = next(b.broker_id for b in cluster.live() if b.broker_id != new_controller)
+    led_by_victim = [p for p in range(3) if cluster.partition(topic_name, p)["leader"] == victim]
+    assert led_by_victim, "the victim leads at least its preferred partition"
     cluster.brokers[victim].kill()
-    cluster.wait_partition(topic_name, 0, lambda s: s["leader"] not in (-1, victim, old_controller),
-                           "partition 0 re-elected after the second kill")
-    err, _ = raw_produce(cluster.brokers[cluster.partition(topic_name, 0)["leader"]], topic_name, 0, acks=1)
-    assert err == 0
-    assert new_controller in {b.broker_id for b in cluster.live()}
-    assert cluster.controller() in {b.broker_id for b in cluster.live()}
+    for p in range(3):
+        cluster.wait_partition(topic_name, p, lambda s: s["leader"] == new_controller and victim not in s["isr"],
+                               f"led by the new controller {new_controller} without {victim} in the ISR")
+    for p in led_by_victim:
+        err, _ = raw_produce(cluster.brokers[new_controller], topic_name, p, acks=1)
+        assert err == 0
+    assert cluster.controller() == new_controller
     cluster.brokers[old_controller].start()
     cluster.brokers[victim].start()
     for p in range(3):
