@@ -223,7 +223,8 @@ void metadata_watcher::run() {
     lock.lock();
     if (!next) {
       // Connection loss: retry shortly (a session replacement also calls refresh()).
-      log::get("cluster")->warn("reading cluster metadata failed: {}; retrying", next.error().message());
+      log::get("cluster")->warn("broker {}: reading cluster metadata failed: {}; retrying", _self_id,
+                                next.error().message());
       _dirty = true;
       _cv.wait_for(lock, std::chrono::milliseconds(200), [&] { return _stopping; });
       continue;
