@@ -94,7 +94,7 @@ controller_duties::controller_duties(metadata_store& store, metadata_watcher& wa
 controller_duties::~controller_duties() { stop(); }
 
 void controller_duties::start() {
-  _watcher.subscribe([this](image_ptr) {
+  _subscription = _watcher.subscribe([this](image_ptr) {
     std::lock_guard g(_mu);
     _wake = true;
     _cv.notify_all();
@@ -109,6 +109,9 @@ void controller_duties::stop() {
     _stopping = true;
     _cv.notify_all();
   }
+  // The subscriber points at this object, which may be destroyed right after stop() while the
+  // watcher lives on and publishes (its thread may be publishing at this very moment).
+  if (_subscription) _watcher.unsubscribe(*_subscription);
   if (_thread.joinable()) _thread.join();
   bool was_active = false;
   {

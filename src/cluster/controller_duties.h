@@ -52,6 +52,7 @@ struct controller_settings {
 std::optional<partition_state> plan_partition(const metadata_image& img, const partition_metadata& pm,
                                               const controller_settings& s, bool preferred);
 
+// The watcher must outlive this object (stop() unsubscribes from it).
 class controller_duties {
  public:
   controller_duties(metadata_store& store, metadata_watcher& watcher, int32_t self_id, controller_settings settings);
@@ -84,6 +85,7 @@ class controller_duties {
   bool _stopping = false;
   bool _wake = false;
   bool _active = false;
+  std::optional<int64_t> _subscription;  // to the watcher's images, set by start()
   int32_t _epoch = -1;
   int32_t _epoch_version = -1;  // /controller_epoch node version after our increment
   std::thread _thread;

@@ -23,7 +23,7 @@ result<void> metadata_watcher::start(std::string* error) {
     if (error) *error = "cannot read cluster metadata: " + first.error().message();
     return first.error();
   }
-  // A watch that fired during this first read leaves _dirty set: the thread re-reads at once.
+  // A watch that fired during this first read leaves wake_state::dirty set: the thread re-reads at once.
   publish(*first);
   _thread = std::thread([this] { run(); });
   return ok();
@@ -43,10 +43,19 @@ image_ptr metadata_watcher::image() const {
   return _image;
 }
 
-void metadata_watcher::subscribe(std::function<void(image_ptr)> fn) {
+metadata_watcher::subscription metadata_watcher::subscribe(std::function<void(image_ptr)> fn) {
   std::lock_guard g(_mu);
-  _subscribers.push_back(std::move(fn));
-  if (_image) _subscribers.back()(_image);
+  subscription id = _next_subscription++;
+  _subscribers.emplace_back(id, std::move(fn));
+  if (_image) _subscribers.back().second(_image);
+  return id;
+}
+
+void metadata_watcher::unsubscribe(subscription id) {
+  std::unique_lock lock(_mu);
+  std::erase_if(_subscribers, [id](const auto& s) { return s.first == id; });
+  // A publish running now may hold a copy of it: wait until that publish is over.
+  _cv.wait(lock, [&] { return !_publishing; });
 }
 
 bool metadata_watcher::wait_for(const std::function<bool(const metadata_image&)>& pred, int64_t timeout_ms) const {
@@ -56,18 +65,19 @@ bool metadata_watcher::wait_for(const std::function<bool(const metadata_image&)>
 
 void metadata_watcher::refresh() {
   std::lock_guard g(_mu);
-  _data_watched.clear();  // a replaced session lost every watch
-  _child_watched.clear();
-  _dirty = true;
+  _state->data_watched.clear();  // a replaced session lost every watch
+  _state->child_watched.clear();
+  _state->dirty = true;
   _cv.notify_all();
 }
 
 watch_fn metadata_watcher::on_change(bool data, std::string path) {
-  return [this, data, path = std::move(path)](watch_event, const std::string&) {
-    std::lock_guard g(_mu);
-    (data ? _data_watched : _child_watched).erase(path);
-    _dirty = true;
-    _cv.notify_all();
+  // Owns the wake_state, never `this`: the store may run this after the watcher is destroyed.
+  return [state = _state, data, path = std::move(path)](watch_event, const std::string&) {
+    std::lock_guard g(state->mu);
+    (data ? state->data_watched : state->child_watched).erase(path);
+    state->dirty = true;
+    state->cv.notify_all();
   };
 }
 
@@ -75,14 +85,14 @@ result<node> metadata_watcher::watched_get(const std::string& path) {
   bool watch = false;
   {
     std::lock_guard g(_mu);
-    watch = _data_watched.insert(path).second;
+    watch = _state->data_watched.insert(path).second;
   }
   if (!watch) return _store.get(path);
   auto r = _store.get_and_watch(path, on_change(true, path));
   // A missing node keeps its watch (it fires on creation); any other failure sets none.
   if (!r && r.error() != make_error_code(store_errc::no_node)) {
     std::lock_guard g(_mu);
-    _data_watched.erase(path);
+    _state->data_watched.erase(path);
   }
   return r;
 }
@@ -91,14 +101,14 @@ result<std::vector<std::string>> metadata_watcher::watched_children(const std::s
   bool watch = false;
   {
     std::lock_guard g(_mu);
-    watch = _child_watched.insert(path).second;
+    watch = _state->child_watched.insert(path).second;
   }
   if (!watch) return _store.children(path);
   auto r = _store.children_and_watch(path, on_change(false, path));
   if (!r) {
     {
       std::lock_guard g(_mu);
-      _child_watched.erase(path);
+      _state->child_watched.erase(path);
     }
     // A missing parent (no topics yet) is watched for its creation through its data watch.
     if (r.error() == make_error_code(store_errc::no_node)) {
@@ -200,35 +210,39 @@ result<std::shared_ptr<metadata_image>> metadata_watcher::read_image() {
 void metadata_watcher::publish(std::shared_ptr<metadata_image> next) {
   // Only one thread publishes (start(), then the watcher thread), so images reach subscribers in
   // order; they are called without _mu so they may call image().
-  std::vector<std::function<void(image_ptr)>> subscribers;
+  // unsubscribe() waits for _publishing to clear, so a removed subscriber is not called later.
+  std::vector<std::pair<subscription, std::function<void(image_ptr)>>> subscribers;
   {
     std::lock_guard g(_mu);
     next->version = _image ? _image->version + 1 : 1;
     _image = next;
     subscribers = _subscribers;
+    _publishing = true;
   }
-  for (auto& s : subscribers) s(next);
+  for (auto& s : subscribers) s.second(next);
   std::lock_guard g(_mu);
+  _publishing = false;
   _cv.notify_all();
 }
 
 void metadata_watcher::run() {
   std::unique_lock lock(_mu);
   while (true) {
-    _cv.wait(lock, [&] { return _dirty || _stopping; });
+    _cv.wait(lock, [&] { return _state->dirty || _stopping; });
     if (_stopping) return;
-    _dirty = false;
+    _state->dirty = false;
     lock.unlock();
     auto next = read_image();
     lock.lock();
     if (!next) {
       // Connection loss: retry shortly (a session replacement also calls refresh()).
-      log::get("cluster")->warn("reading cluster metadata failed: {}; retrying", next.error().message());
-      _dirty = true;
+      log::get("cluster")->warn("broker {}: reading cluster metadata failed: {}; retrying", _self_id,
+                                next.error().message());
+      _state->dirty = true;
       _cv.wait_for(lock, std::chrono::milliseconds(200), [&] { return _stopping; });
       continue;
     }
-    if (_dirty) continue;  // something changed while reading: read again before publishing
+    if (_state->dirty) continue;  // something changed while reading: read again before publishing
     lock.unlock();
     publish(*next);
     lock.lock();
