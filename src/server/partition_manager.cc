@@ -128,6 +128,13 @@ void partition_manager::apply_role(partition& p, const cluster::partition_metada
   if (_follow) _follow(p.tp(), pm.leader, pm.leader_epoch);
 }
 
+partition* partition_manager::get_leader(const model::topic_partition& tp, int32_t current_leader_epoch,
+                                         protocol::error_code& err) {
+  partition* p = get(tp);
+  err = p ? p->check_leader(current_leader_epoch) : not_hosted_error(tp);
+  return err == protocol::error_code::none ? p : nullptr;
+}
+
 protocol::error_code partition_manager::not_hosted_error(const model::topic_partition& tp) const {
   auto img = image();
   return img->find_partition(tp.topic, tp.partition) ? protocol::error_code::not_leader_or_follower

@@ -120,6 +120,10 @@ class partition_manager {
   // ReplicaManager.getPartitionOrError): NOT_LEADER_OR_FOLLOWER when the partition exists in the
   // cluster but has no replica here, else UNKNOWN_TOPIC_OR_PARTITION.
   protocol::error_code not_hosted_error(const model::topic_partition& tp) const;
+  // The partition if this broker leads it in the client's leader epoch (-1 = unchecked), else
+  // nullptr with `err` set: not_hosted_error(tp), or partition::check_leader's error.
+  // REQUIRES: called on shard_of(tp).
+  partition* get_leader(const model::topic_partition& tp, int32_t current_leader_epoch, protocol::error_code& err);
 
   // The latest image as seen by the calling shard (or the newest, off-shard).
   cluster::image_ptr image() const;

@@ -32,13 +32,10 @@ asio::awaitable<void> handle(request_context& ctx, protocol::delete_records_requ
         presp r;
         r.partition_index = tp.partition;
         r.low_watermark = -1;
-        partition* part = broker.partitions.get(tp);
+        E err = E::none;
+        partition* part = broker.partitions.get_leader(tp, -1, err);  // only the leader deletes; followers follow its log start
         if (!part) {
-          r.error_code = code(broker.partitions.not_hosted_error(tp));
-          co_return r;
-        }
-        if (auto e = part->check_leader(-1); e != E::none) {  // only the leader deletes; followers follow its log start
-          r.error_code = code(e);
+          r.error_code = code(err);
           co_return r;
         }
         if (!part->config().cleanup_policy_delete) {

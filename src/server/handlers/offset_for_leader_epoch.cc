@@ -32,13 +32,10 @@ asio::awaitable<void> handle(request_context& ctx, protocol::offset_for_leader_e
       pr = co_await broker.shards.invoke_on(broker.partitions.shard_of(tp), [&]() -> asio::awaitable<presp> {
         presp r;
         r.partition = p.partition;
-        partition* part = broker.partitions.get(tp);
+        E err = E::none;
+        partition* part = broker.partitions.get_leader(tp, p.current_leader_epoch, err);
         if (!part) {
-          r.error_code = code(broker.partitions.not_hosted_error(tp));
-          co_return r;
-        }
-        if (auto e = part->check_leader(p.current_leader_epoch); e != E::none) {
-          r.error_code = code(e);
+          r.error_code = code(err);
           co_return r;
         }
         auto& log = part->log();
