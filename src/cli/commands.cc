@@ -16,6 +16,7 @@ void add_all_commands(CLI::App& app) {
   add_consume_command(app);
   add_cluster_commands(app);
   add_group_commands(app);
+  add_transaction_commands(app);
   add_bench_commands(app);
 }
 

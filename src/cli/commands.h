@@ -17,6 +17,7 @@ void add_consume_command(CLI::App& app);  // consume.cc: `sluice consume`
 void add_cluster_commands(CLI::App& app); // cluster.cc: `sluice cluster info`
 void add_bench_commands(CLI::App& app);   // bench.cc: `sluice bench ...`
 void add_group_commands(CLI::App& app);   // group.cc: `sluice group ...`
+void add_transaction_commands(CLI::App& app);  // transactions.cc: `sluice transactions ...`
 void add_broker_command(CLI::App& app);   // broker/broker_command.cc: `sluice broker`
 
 }  // namespace sluice::cli

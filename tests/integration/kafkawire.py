@@ -471,12 +471,20 @@ class KafkaConnection:
         assert name == topic and idx == partition, (name, idx)
         return err, base
 
-    def find_coordinator(self, group):
-        """FindCoordinator v0 for a group: the coordinator's broker id (asserts no error)."""
-        r = Reader(self.request(API_FIND_COORDINATOR, 0, enc_string(group)))
-        err, node = r.int16(), r.int32()
+    def find_coordinator(self, key, key_type=0):
+        """FindCoordinator for a group (key_type 0, v0) or a transactional id (key_type 1, v1):
+        the coordinator's broker id (asserts no error)."""
+        if key_type == 0:
+            r = Reader(self.request(API_FIND_COORDINATOR, 0, enc_string(key)))
+        else:
+            r = Reader(self.request(API_FIND_COORDINATOR, 1, enc_string(key) + struct.pack(">b", key_type)))
+            r.int32()  # throttle_time_ms
+        err = r.int16()
+        if key_type != 0:
+            r.string()  # error_message (nullable)
+        node = r.int32()
         r.string(), r.int32()
-        assert err == 0, f"FindCoordinator({group}): error {err}"
+        assert err == 0, f"FindCoordinator({key}, key type {key_type}): error {err}"
         return node
 
     def list_offsets(self, topic, partition, timestamp=-1):
