@@ -43,7 +43,6 @@ bool partition::publish_high_watermark() {
   int64_t hw = _leader->high_watermark();
   if (hw <= _log->high_watermark()) return false;
   _log->set_high_watermark(hw);
-  _log->set_last_stable_offset(_log->high_watermark());
   notify_waiters();
   return true;
 }

@@ -68,7 +68,7 @@ class partition {
     return _leader ? protocol::error_code::none : protocol::error_code::not_leader_or_follower;
   }
   // After leader() saw the log grow or a follower fetch: copies its high watermark into the log
-  // (never backwards; the LSO follows the HW, there are no open transactions) and wakes fetch
+  // (never backwards; the log derives the LSO from it and the open transactions) and wakes fetch
   // waiters if it moved. Returns true if it moved.
   bool publish_high_watermark();
 
