@@ -7,6 +7,7 @@
 #include "base/endian.h"
 #include "model/control_record.h"
 #include "storage/errc.h"
+#include "storage/log_dump.h"
 #include "storage/producer_state.h"
 #include "storage/test_utils.h"
 #include "storage/txn_index.h"
@@ -382,6 +383,38 @@ TEST_F(TxnLogTest, CorruptIndexIsRebuiltAndDeletedSegmentsTakeTheirIndex) {
   ASSERT_TRUE(f->delete_records_before(bases[1]));
   EXPECT_FALSE(std::filesystem::exists(first));
   EXPECT_EQ(f->collect_aborted_txns(bases[1], INT64_MAX).front().last_offset >= bases[1], true);
+}
+
+TEST_F(TxnLogTest, LogDumpShowsMarkersAndIndexEntries) {
+  ASSERT_TRUE(send(pid, 2, 0, true, 3));       // 0-2
+  ASSERT_TRUE(end_txn(pid, 2, false, 6));      // 3
+  ASSERT_TRUE(send(pid + 1, 0, 0, true, 1));   // 4
+  ASSERT_TRUE(end_txn(pid + 1, 0, true, 6));   // 5
+  ASSERT_TRUE(f->close());
+  char* buf = nullptr;
+  size_t len = 0;
+  std::FILE* out = open_memstream(&buf, &len);
+  auto s = dump_path(f.dir, {}, out);
+  std::fclose(out);
+  std::string text(buf, len);
+  free(buf);
+  EXPECT_EQ(s.problems, 0u) << text;
+  EXPECT_NE(text.find("| offset: 3 endTxnMarker: ABORT coordinatorEpoch: 6"), std::string::npos) << text;
+  EXPECT_NE(text.find("| offset: 5 endTxnMarker: COMMIT coordinatorEpoch: 6"), std::string::npos) << text;
+  EXPECT_NE(text.find("version: 0 producerId: 4000 firstOffset: 0 lastOffset: 3 lastStableOffset: 4"),
+            std::string::npos) << text;
+  // An entry that points at no ABORT marker is reported.
+  auto path = f.dir + "/00000000000000000000.txnindex";
+  auto bytes = test::read_all(path);
+  store_be<int64_t>(bytes.data() + 18, 5);  // last_offset -> the COMMIT marker
+  test::write_all(path, bytes);
+  out = open_memstream(&buf, &len);
+  s = dump_path(path, {}, out);
+  std::fclose(out);
+  text.assign(buf, len);
+  free(buf);
+  EXPECT_EQ(s.problems, 1u) << text;
+  EXPECT_NE(text.find("lastOffset 5 is not an ABORT marker"), std::string::npos) << text;
 }
 
 }  // namespace
