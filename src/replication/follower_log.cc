@@ -17,7 +17,6 @@ namespace {
 void follow_high_watermark(storage::log& log, int64_t leader_hw) {
   if (leader_hw < 0) return;
   log.set_high_watermark(std::min(leader_hw, log.log_end_offset()));
-  log.set_last_stable_offset(log.high_watermark());
 }
 }  // namespace
 

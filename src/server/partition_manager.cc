@@ -1,10 +1,14 @@
 #include "server/partition_manager.h"
 
 #include <algorithm>
+#include <chrono>
+
+#include <asio/experimental/as_tuple.hpp>
 
 #include "base/endian.h"
 #include "base/logging.h"
 #include "model/compression.h"
+#include "model/control_record.h"
 #include "model/record_batch_builder.h"
 #include "server/produce_validation.h"
 
@@ -43,7 +47,6 @@ bool partition::publish_high_watermark() {
   int64_t hw = _leader->high_watermark();
   if (hw <= _log->high_watermark()) return false;
   _log->set_high_watermark(hw);
-  _log->set_last_stable_offset(_log->high_watermark());
   notify_waiters();
   return true;
 }
@@ -300,6 +303,81 @@ void partition_manager::apply_blocking(cluster::image_ptr img) {
     _latest = img;
   }
   for (net::shard_id s = 0; s < _shards.size(); ++s) apply_on_shard(s, img);
+}
+
+namespace {
+// An acks=all writer waiting on the partition's shard for the HW to pass its batch.
+struct ack_wait {
+  explicit ack_wait(asio::any_io_executor ex) : timer(std::move(ex)) {}
+  asio::steady_timer timer;
+  std::optional<protocol::error_code> result;
+};
+}  // namespace
+
+asio::awaitable<protocol::error_code> partition_manager::await_replication(model::topic_partition tp,
+                                                                           int64_t end_offset,
+                                                                           int64_t deadline_mono_ms) {
+  using E = protocol::error_code;
+  partition* p = get(tp);
+  replication::leader_state* leader = p ? p->leader() : nullptr;
+  if (!leader) co_return E::not_leader_or_follower;
+  // leader_state decides NOT_ENOUGH_REPLICAS_AFTER_APPEND; fail_all answers
+  // NOT_LEADER_OR_FOLLOWER when leadership moves first. Single broker: done at once.
+  auto wait = std::make_shared<ack_wait>(co_await asio::this_coro::executor);
+  uint64_t waiter_id = leader->add_ack_waiter(end_offset, deadline_mono_ms,
+                                              // Weak: the coroutine frame owns the wait; at
+                                              // shutdown it can be gone first.
+                                              [weak = std::weak_ptr<ack_wait>(wait)](E e) {
+                                                auto w = weak.lock();
+                                                if (!w) return;
+                                                w->result = e;
+                                                w->timer.cancel();
+                                              });
+  if (!wait->result) {
+    int64_t remaining_ms = deadline_mono_ms - _clock.monotonic_ms();
+    wait->timer.expires_after(std::chrono::milliseconds(std::max<int64_t>(remaining_ms, 0)));
+    co_await wait->timer.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+  }
+  if (!wait->result) {
+    // Timed out. Had the leader state gone (role change, deletion), fail_all would have
+    // completed the waiter, so it is still registered with the current one.
+    if (partition* q = get(tp); q && q->leader()) q->leader()->cancel_ack_waiter(waiter_id);
+    wait->result = E::request_timed_out;
+  }
+  co_return *wait->result;
+}
+
+asio::awaitable<protocol::error_code> partition_manager::write_txn_marker(model::topic_partition tp,
+                                                                          int64_t producer_id,
+                                                                          int16_t producer_epoch, bool commit,
+                                                                          int32_t coordinator_epoch,
+                                                                          int64_t timeout_ms) {
+  using E = protocol::error_code;
+  const auto shard = shard_of(tp);
+  const int64_t deadline_ms = _clock.monotonic_ms() + std::max<int64_t>(timeout_ms, 0);
+  // Captures by reference (this frame outlives the awaited call): see invoke_on.
+  co_return co_await _shards.invoke_on(shard, [&]() -> asio::awaitable<E> {
+    partition* p = get(tp);
+    if (!p) co_return not_hosted_error(tp);
+    replication::leader_state* leader = p->leader();
+    if (!leader) co_return E::not_leader_or_follower;
+    if (auto e = leader->check_before_append(); e != E::none) co_return e;
+    model::txn_marker m{commit ? model::control_type::commit : model::control_type::abort, coordinator_epoch};
+    auto batch = model::build_txn_marker_batch(producer_id, producer_epoch, m, _clock.wall_ms());
+    auto appended = p->log().append(batch, p->leader_epoch());
+    if (!appended) {
+      auto e = storage_error_to_kafka(appended.error());
+      if (e == E::kafka_storage_error || e == E::unknown_server_error)
+        log::get("server")->error("txn marker append to {} failed: {}", tp, appended.error().message());
+      co_return e;
+    }
+    if (!leader->on_leader_log_end(p->log().log_end_offset()) || !p->publish_high_watermark()) p->notify_waiters();
+    const int64_t end_offset = appended->last_offset + 1;
+    E e = co_await await_replication(tp, end_offset, deadline_ms);
+    if (e == E::none && _txn_marker_observer && tp.topic == "__consumer_offsets")
+      _txn_marker_observer(tp, producer_id, commit);
+    co_return e;
+  });
 }
 
 asio::awaitable<void> partition_manager::for_each_partition(const std::function<void(partition&)>& fn) {

@@ -68,7 +68,7 @@ class partition {
     return _leader ? protocol::error_code::none : protocol::error_code::not_leader_or_follower;
   }
   // After leader() saw the log grow or a follower fetch: copies its high watermark into the log
-  // (never backwards; the LSO follows the HW, there are no open transactions) and wakes fetch
+  // (never backwards; the log derives the LSO from it and the open transactions) and wakes fetch
   // waiters if it moved. Returns true if it moved.
   bool publish_high_watermark();
 
@@ -145,6 +145,37 @@ class partition_manager {
   storage::log_manager& logs() { return _logs; }
   net::shard_group& shards() { return _shards; }
 
+  // ---- transactions (issue 8) ----
+  // Appends one COMMIT/ABORT marker for (producer_id, producer_epoch) to `tp` as its leader and
+  // completes when it is replicated (acks=all: min.insync.replicas first, then the HW passes
+  // it, at most timeout_ms). Callable from any shard: hops to shard_of(tp) and back. Errors as
+  // Kafka's WriteTxnMarkers: UNKNOWN_TOPIC_OR_PARTITION, NOT_LEADER_OR_FOLLOWER,
+  // NOT_ENOUGH_REPLICAS(_AFTER_APPEND), REQUEST_TIMED_OUT, INVALID_PRODUCER_EPOCH (older epoch
+  // than the partition's producer state), TRANSACTION_COORDINATOR_FENCED, KAFKA_STORAGE_ERROR.
+  // After a marker on __consumer_offsets is replicated the txn marker observer runs (on the
+  // partition's shard). Pass named variables, never temporaries (GCC 12 coroutine bug).
+  asio::awaitable<protocol::error_code> write_txn_marker(model::topic_partition tp, int64_t producer_id,
+                                                         int16_t producer_epoch, bool commit,
+                                                         int32_t coordinator_epoch, int64_t timeout_ms = 30'000);
+  using txn_marker_observer =
+      std::function<void(const model::topic_partition&, int64_t producer_id, bool commit)>;
+  // Set before the shards start (the group coordinator completes transactional offset commits).
+  void set_txn_marker_observer(txn_marker_observer fn) { _txn_marker_observer = std::move(fn); }
+  // KIP-890 part 1: asked before appending a transactional batch of a producer that has no
+  // open transaction on the partition; a non-none answer is the partition's Produce error and
+  // nothing is appended. Runs on the partition's shard. Without one, such batches are appended.
+  using txn_verifier = std::function<asio::awaitable<protocol::error_code>(
+      std::string transactional_id, int64_t producer_id, int16_t producer_epoch, model::topic_partition tp)>;
+  void set_txn_verifier(txn_verifier fn) { _txn_verifier = std::move(fn); }
+  const txn_verifier& verifier() const { return _txn_verifier; }
+
+  // On shard_of(tp), after this broker as leader appended up to end_offset (exclusive): waits
+  // until the HW reaches it. NONE, NOT_ENOUGH_REPLICAS_AFTER_APPEND (the ISR shrank below
+  // min.insync.replicas), NOT_LEADER_OR_FOLLOWER (leadership moved), REQUEST_TIMED_OUT at
+  // deadline_mono_ms. The acks=all path of Produce and of markers.
+  asio::awaitable<protocol::error_code> await_replication(model::topic_partition tp, int64_t end_offset,
+                                                          int64_t deadline_mono_ms);
+
   // Runs `fn` on every partition, shard by shard (periodic tasks). Completes when all are done.
   // `fn` must outlive the returned awaitable (taken by reference: see the GCC 12 note in .cc).
   asio::awaitable<void> for_each_partition(const std::function<void(partition&)>& fn);
@@ -167,6 +198,8 @@ class partition_manager {
   replication::isr_write_fn _isr_write;
   std::function<void(const cluster::metadata_image&)> _image_listener;
   follow_fn _follow;
+  txn_marker_observer _txn_marker_observer;
+  txn_verifier _txn_verifier;
   std::vector<shard_state> _state;  // indexed by shard; each touched only by its shard
   mutable std::mutex _latest_mu;
   cluster::image_ptr _latest;  // for off-shard callers

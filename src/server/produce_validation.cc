@@ -5,6 +5,7 @@
 
 #include "model/record_batch.h"
 #include "model/recompress.h"
+#include "storage/errc.h"
 
 namespace sluice::server {
 
@@ -24,12 +25,9 @@ protocol::error_code validate_produce_batch(std::span<const uint8_t> records, co
   }
   model::batch_view b(records);
   if (b.is_control()) return E::invalid_record;
-  if (b.is_transactional()) {
-    // Transactions need the transaction coordinator (not there yet; InitProducerId refuses
-    // transactional ids, so no client gets here legitimately): refuse rather than write batches
-    // no commit or abort marker will ever close.
-    return E::invalid_txn_state;
-  }
+  // A transactional batch needs a producer id and epoch (Kafka's LogValidator); whether the
+  // partition is in the producer's transaction is the coordinator's call (produce handler).
+  if (b.is_transactional() && (b.producer_id() < 0 || b.producer_epoch() < 0)) return E::invalid_record;
   // Idempotent batches: the sequence rules are checked with the append, on the owner shard
   // (storage/producer_state.h). A producer id without a sequence is malformed (Kafka's
   // LogValidator).
@@ -55,6 +53,22 @@ protocol::error_code validate_produce_batch(std::span<const uint8_t> records, co
 }  // namespace sluice::server
 
 namespace sluice::server {
+
+protocol::error_code storage_error_to_kafka(std::error_code ec) {
+  using E = protocol::error_code;
+  if (ec == make_error_code(storage::errc::message_too_large)) return E::message_too_large;
+  if (ec == make_error_code(storage::errc::corrupt_batch)) return E::corrupt_message;
+  if (ec == make_error_code(storage::errc::out_of_order_sequence)) return E::out_of_order_sequence_number;
+  if (ec == make_error_code(storage::errc::invalid_producer_epoch)) return E::invalid_producer_epoch;
+  if (ec == make_error_code(storage::errc::unknown_producer_id)) return E::unknown_producer_id;
+  if (ec == make_error_code(storage::errc::invalid_txn_state)) return E::invalid_txn_state;
+  if (ec == make_error_code(storage::errc::transaction_coordinator_fenced)) return E::transaction_coordinator_fenced;
+  // OS errors (ENOSPC, EIO) and a failed log: the disk is the problem, the client may retry.
+  if (ec.category() == std::system_category() || ec.category() == std::generic_category() ||
+      ec == make_error_code(storage::errc::log_failed))
+    return E::kafka_storage_error;
+  return E::unknown_server_error;
+}
 
 std::optional<model::compression> target_compression(const storage::log_config& cfg) {
   const auto& t = cfg.compression_type;

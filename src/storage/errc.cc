@@ -25,6 +25,8 @@ class storage_category_impl final : public std::error_category {
       case errc::invalid_producer_epoch: return "producer epoch older than the current one";
       case errc::unknown_producer_id: return "unknown producer id";
       case errc::corrupt_snapshot: return "corrupt producer snapshot";
+      case errc::invalid_txn_state: return "non-transactional batch inside an open transaction";
+      case errc::transaction_coordinator_fenced: return "marker from an older transaction coordinator epoch";
     }
     return "unknown storage error";
   }

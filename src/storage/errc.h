@@ -23,6 +23,9 @@ enum class errc {
   invalid_producer_epoch = 13,  // batch epoch older than the producer's current epoch
   unknown_producer_id = 14,     // no state for the producer and its sequence is not 0
   corrupt_snapshot = 15,        // a producer snapshot file fails its checks
+  // Transactions (producer_state.h).
+  invalid_txn_state = 16,               // non-transactional batch inside an open transaction
+  transaction_coordinator_fenced = 17,  // marker from an older coordinator epoch
 };
 
 const std::error_category& storage_category();

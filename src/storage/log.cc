@@ -131,7 +131,7 @@ result<void> log::load() {
       bases.push_back(*b);
       continue;
     }
-    for (auto suffix : {segment::index_suffix, segment::time_index_suffix}) {
+    for (auto suffix : {segment::index_suffix, segment::time_index_suffix, segment::txn_index_suffix}) {
       if (auto b = parse_segment_file_name(n, suffix); b && !has(segment_file_name(*b, segment::log_suffix))) {
         logger().info("{}: removing orphan index {}", _tp, n);
         (void)_fs.unlink(_dir + "/" + n);
@@ -219,12 +219,25 @@ result<void> log::load() {
   _recovery_point = _opts.clean_shutdown ? leo : clamp64(_opts.recovery_point, first_base, leo);
   _hw = clamp64(_opts.high_watermark < 0 ? _log_start.load() : _opts.high_watermark, _log_start, leo);
   _lso = _hw.load();
+  // Aborted-transaction indexes to rebuild from the log: those of the segments recovery read in
+  // full and those that failed their checks at open.
+  int64_t rebuild_txn_from = INT64_MAX;
+  if (!_recovery.recovered_segments.empty()) rebuild_txn_from = _recovery.recovered_segments.front();
+  for (auto& [b, s] : _segments)
+    if (s->txn_index_invalid()) {
+      logger().warn("{}: {} failed its checks; rebuilding it", _tp, s->aborted_txns().path());
+      rebuild_txn_from = std::min(rebuild_txn_from, b);
+      break;
+    }
+  for (auto it = _segments.lower_bound(rebuild_txn_from); it != _segments.end(); ++it)
+    if (auto r = it->second->aborted_txns().reset(); !r) return r;
   if (auto r = _epochs.truncate_from_end(leo); !r) return r;
   if (auto r = _epochs.truncate_from_start(_log_start); !r) return r;
   if (epochs_changed && _epochs.entries() != epochs_before)
     if (auto r = _epochs.flush(); !r) return r;
   recompute_size();
-  if (auto r = load_producer_state(); !r) return r;
+  if (auto r = load_producer_state(rebuild_txn_from); !r) return r;
+  update_lso();
   if (!_recovery.recovered_segments.empty())
     logger().info("{}: recovered {} segment(s), {} bytes scanned, {} bytes cut; log end offset {}", _tp,
                   _recovery.recovered_segments.size(), _recovery.bytes_scanned, _recovery.bytes_truncated, leo);
@@ -232,20 +245,30 @@ result<void> log::load() {
 }
 
 namespace {
-// Feeds replayed batches into producer state.
+// Feeds replayed batches into producer state; ABORT markers at or above `rebuild_from` get their
+// aborted-transaction index entry (written again after recovery emptied the segment's index).
 struct producer_replay final : batch_observer {
-  explicit producer_replay(producer_state_manager& m) : m(m) {}
-  void on_append(const model::batch_view& v) override { m.apply(v); }
+  producer_replay(producer_state_manager& m, int64_t rebuild_from,
+                  std::function<void(const aborted_txn&)> add_entry)
+      : m(m), rebuild_from(rebuild_from), add_entry(std::move(add_entry)) {}
+  void on_append(const model::batch_view& v) override {
+    auto done = m.apply(v);
+    if (done && done->aborted && done->last_offset >= rebuild_from)
+      add_entry({done->producer_id, done->first_offset, done->last_offset, m.last_stable_offset_after(*done)});
+  }
   void on_truncate(int64_t) override {}
   void on_log_start_offset(int64_t) override {}
   producer_state_manager& m;
+  int64_t rebuild_from;
+  std::function<void(const aborted_txn&)> add_entry;
 };
 }  // namespace
 
-result<void> log::load_producer_state() {
+result<void> log::load_producer_state(int64_t rebuild_txn_from) {
   const int64_t leo = _leo;
   _producers.delete_snapshots_above(leo);
-  auto loaded = _producers.load_latest_snapshot(leo, now_ms());
+  // Rebuilding an index needs the open transactions as of its segment: a snapshot from before.
+  auto loaded = _producers.load_latest_snapshot(std::min(leo, rebuild_txn_from), now_ms());
   if (!loaded) return loaded.error();
   const int64_t first_base = _segments.begin()->first;
   int64_t from = loaded->value_or(first_base);
@@ -253,8 +276,14 @@ result<void> log::load_producer_state() {
   _producers.delete_snapshots_below(std::min(from, first_base));
   from = std::max(from, first_base);
   if (from < leo) {
-    producer_replay feed(_producers);
+    result<void> index_error = ok();
+    producer_replay feed(_producers, rebuild_txn_from, [&](const aborted_txn& e) {
+      auto it = _segments.upper_bound(e.last_offset);
+      SLUICE_ASSERT(it != _segments.begin(), "marker {} below the first segment", e.last_offset);
+      if (auto r = std::prev(it)->second->aborted_txns().append(e); !r && index_error) index_error = r;
+    });
     if (auto r = replay(from, feed); !r) return r;
+    if (!index_error) return index_error;
   }
   if (!_producers.producers().empty() || loaded->has_value())
     logger().debug("{}: producer state for {} producer(s) from snapshot {} + log [{}, {})", _tp, _producers.size(),
@@ -293,14 +322,23 @@ void log::set_dir(std::string dir) {
 int64_t log::set_high_watermark(int64_t hw) {
   int64_t v = clamp64(hw, _log_start, _leo);
   _hw = v;
-  if (_lso > v) _lso = v;
+  update_lso();
   return v;
 }
 
-int64_t log::set_last_stable_offset(int64_t lso) {
-  int64_t v = clamp64(lso, _log_start, _hw);
-  _lso = v;
-  return v;
+void log::update_lso() {
+  const int64_t hw = _hw;
+  const int64_t first_unstable = _producers.first_unstable_offset().value_or(INT64_MAX);
+  _lso = clamp64(std::min(first_unstable, hw), _log_start, hw);
+}
+
+std::vector<aborted_txn> log::collect_aborted_txns(int64_t fetch_offset, int64_t upper_bound_offset) const {
+  std::vector<aborted_txn> out;
+  auto it = _segments.upper_bound(fetch_offset);
+  if (it != _segments.begin()) --it;
+  for (; it != _segments.end(); ++it)
+    if (it->second->aborted_txns().collect(fetch_offset, upper_bound_offset, out)) break;
+  return out;
 }
 
 // ---- append ----
@@ -363,7 +401,13 @@ result<append_result> log::append(std::span<uint8_t> bytes, int32_t leader_epoch
     if (delta < 0) return errc::corrupt_batch;
     if (opts.check_producer_state) {
       model::batch_view v(b);
-      if (v.producer_id() != no_producer_id && !v.is_control()) {
+      if (v.is_control()) {
+        // Only the broker writes control batches (write_txn_marker); each must be a marker.
+        auto m = model::parse_txn_marker(v);
+        if (!m || v.producer_id() == no_producer_id) return errc::corrupt_batch;
+        if (auto r = _producers.check_marker(v.producer_id(), v.producer_epoch(), m->coordinator_epoch); !r)
+          return r.error();
+      } else if (v.producer_id() != no_producer_id) {
         auto info = producer_batch_info::of(v);
         info.first_offset = offset;
         info.last_offset = offset + delta;
@@ -451,10 +495,20 @@ result<append_result> log::append_framed(std::span<const uint8_t> bytes, int32_t
     if (e >= 0 && e != _epochs.latest_epoch())
       if (auto r = _epochs.assign(e, m.base_offset); !r)
         logger().warn("{}: cannot persist leader epoch {}: {}", _tp, e, r.error().message());
-    _producers.apply(v);
+    if (auto done = _producers.apply(v); done && done->aborted) {
+      aborted_txn e{done->producer_id, done->first_offset, done->last_offset, _producers.last_stable_offset_after(*done)};
+      if (auto r = active().aborted_txns().append(e); !r) {
+        // The marker is in the log but read_committed fetches would miss the abort: stop
+        // writing; reopening recovers (an unclean start rebuilds the index from the log).
+        logger().error("{}: cannot write aborted transaction at {} to {}: {}; log failed", _tp, e.last_offset,
+                       active().aborted_txns().path(), r.error().message());
+        _failed = true;
+      }
+    }
     if (_observer) _observer->on_append(v);
     pos += m.size;
   }
+  update_lso();
   res.log_start_offset = _log_start;
 
   if (_cfg.flush_messages_enabled() && _leo - _recovery_point >= _cfg.flush_messages) {
@@ -583,7 +637,7 @@ void log::update_log_start(int64_t offset) {
   if (offset <= _log_start) return;
   _log_start = offset;
   if (_hw < offset) _hw = offset;
-  if (_lso < offset) _lso = offset;
+  update_lso();
   if (_recovery_point < offset) _recovery_point = offset;
   if (auto r = _epochs.truncate_from_start(offset); !r)
     logger().warn("{}: cannot persist leader epochs: {}", _tp, r.error().message());
@@ -630,6 +684,7 @@ result<void> log::truncate_to(int64_t offset) {
     _failed = true;
     return r;
   }
+  update_lso();
   if (_observer) _observer->on_truncate(leo);
   return ok();
 }

@@ -6,8 +6,9 @@
 // Offsets, all absolute:  log_start_offset <= last_stable_offset <= high_watermark
 //                                                   <= log_end_offset (LEO)
 //                         log_start_offset <= recovery_point <= LEO
-// LEO is the next offset to assign. HW and LSO are set from above (replication, transactions)
-// and only clamped here. The recovery point is the offset below which every byte is fsynced.
+// LEO is the next offset to assign. The HW is set from above (replication) and only clamped
+// here. The LSO is derived here: min(first offset of every open transaction, HW) (Kafka's
+// first unstable offset capped by the HW), recomputed on every append, HW move and truncation. The recovery point is the offset below which every byte is fsynced.
 //
 // Thread contract: a log is used by exactly one thread (its shard). Exceptions, safe from any
 // thread: the atomic getters log_start_offset(), log_end_offset(), high_watermark(),
@@ -177,9 +178,12 @@ class log {
   int64_t last_stable_offset() const { return _lso.load(std::memory_order_relaxed); }
   int64_t recovery_point() const { return _recovery_point.load(std::memory_order_relaxed); }
   uint64_t size_bytes() const { return _size_bytes.load(std::memory_order_relaxed); }
-  // Clamped to [log start, LEO]; the LSO also to <= HW. Return the stored value.
+  // Clamped to [log start, LEO]; returns the stored value. Moves the LSO with it.
   int64_t set_high_watermark(int64_t hw);
-  int64_t set_last_stable_offset(int64_t lso);
+  // Aborted transactions overlapping [fetch_offset, upper_bound_offset) (Kafka's
+  // collectAbortedTransactions): entries with last_offset >= fetch_offset and first_offset <
+  // upper_bound_offset, from the segment holding fetch_offset on, in marker order.
+  std::vector<aborted_txn> collect_aborted_txns(int64_t fetch_offset, int64_t upper_bound_offset) const;
 
   // Removes everything at or above `offset` (the batch containing it too). If offset is below
   // the first segment, the log is emptied and restarts at `offset`.
@@ -231,7 +235,9 @@ class log {
   explicit log(const log_options& o);
   result<void> load();
   // Rebuilds producer state for [.., LEO]: newest snapshot <= LEO, then the log after it.
-  result<void> load_producer_state();
+  // Markers at or above rebuild_txn_from re-add their aborted-transaction index entries.
+  result<void> load_producer_state(int64_t rebuild_txn_from = INT64_MAX);
+  void update_lso();
   segment& active() { return *_segments.rbegin()->second; }
   int64_t next_base_after(int64_t base) const;
   result<void> roll(int64_t new_base);

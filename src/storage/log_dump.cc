@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "base/endian.h"
+#include "model/control_record.h"
 #include "model/record_batch.h"
 #include "model/record_batch_builder.h"
 #include "storage/batch_reader.h"
@@ -18,6 +19,7 @@
 #include "storage/leader_epoch_cache.h"
 #include "storage/producer_state.h"
 #include "storage/segment.h"
+#include "storage/txn_index.h"
 
 namespace sluice::storage {
 namespace {
@@ -43,6 +45,7 @@ struct log_scan {
   int64_t next_offset = 0;
   uint64_t size = 0;
   std::map<uint64_t, std::pair<int64_t, int64_t>> batches;  // position -> {last offset, max ts so far}
+  std::map<int64_t, bool> markers;  // offset of each transaction marker -> is ABORT
 };
 
 class dumper {
@@ -65,6 +68,7 @@ class dumper {
   void dump_epochs(const std::string& path, std::optional<int64_t> log_end);
   void dump_offset_checkpoint(const std::string& path);
   void dump_producer_snapshot(const std::string& path);
+  void dump_txn_index(const std::string& path, const log_scan* scan);
   void dump_dir(const std::string& path);
   void dump_any(const std::string& path);
   dump_summary summary() const { return _s; }
@@ -128,6 +132,16 @@ log_scan dumper::dump_log(const std::string& path) {
          v.log_append_time() ? "LogAppendTime" : "CreateTime", v.max_timestamp(), bytes.size(),
          static_cast<int>(v.magic()), codec_name(v.codec()), v.crc(), valid.has_value());
     if (!valid) problem(path, "batch at position {} (offset {}): {}", r.position(), v.base_offset(), valid.error().message());
+    if (v.is_control()) {
+      // Kafka's DumpLogSegments prints the marker of a control batch.
+      if (auto m = model::parse_txn_marker(v)) {
+        line("| offset: {} endTxnMarker: {} coordinatorEpoch: {}", v.base_offset(), m->commit() ? "COMMIT" : "ABORT",
+             m->coordinator_epoch);
+        scan.markers[v.base_offset()] = !m->commit();
+      } else {
+        line("| offset: {} control record of another type", v.base_offset());
+      }
+    }
     if (v.base_offset() < expected)
       problem(path, "batch at position {}: base offset {} below expected {}", r.position(), v.base_offset(), expected);
     if (v.last_offset() - scan.base > INT32_MAX || v.base_offset() < scan.base)
@@ -294,11 +308,36 @@ void dumper::dump_producer_snapshot(const std::string& path) {
   std::vector<const producer_entry*> sorted;
   for (auto& [id, e] : *producers) sorted.push_back(&e);
   std::sort(sorted.begin(), sorted.end(), [](auto* x, auto* y) { return x->producer_id < y->producer_id; });
-  for (auto* e : sorted)
+  for (auto* e : sorted) {
     for (auto& bt : e->batches)
       line("producerId: {} producerEpoch: {} firstSequence: {} lastSequence: {} firstOffset: {} lastOffset: {} "
            "timestamp: {}",
            e->producer_id, e->epoch, bt.first_seq, bt.last_seq, bt.first_offset, bt.last_offset, bt.max_timestamp);
+    if (e->batches.empty() || e->current_txn_first_offset >= 0 || e->coordinator_epoch >= 0)
+      line("producerId: {} producerEpoch: {} coordinatorEpoch: {} currentTxnFirstOffset: {} timestamp: {}",
+           e->producer_id, e->epoch, e->coordinator_epoch, e->current_txn_first_offset, e->last_timestamp);
+  }
+}
+
+void dumper::dump_txn_index(const std::string& path, const log_scan* scan) {
+  ++_s.files;
+  line("Dumping {}", path);
+  std::string err;
+  auto b = slurp(path, err);
+  if (!err.empty()) return problem(path, "cannot read: {}", err);
+  if (b.size() % txn_index::entry_size != 0)
+    problem(path, "size {} is not a multiple of {} (torn last entry; cut at startup)", b.size(), txn_index::entry_size);
+  auto entries = txn_index::decode(b);
+  if (!entries) return problem(path, "not a valid aborted-transaction index: {}", entries.error().message());
+  for (const auto& e : *entries) {
+    ++_s.index_entries;
+    line("version: {} producerId: {} firstOffset: {} lastOffset: {} lastStableOffset: {}", txn_index::version,
+         e.producer_id, e.first_offset, e.last_offset, e.last_stable_offset);
+    if (!scan) continue;
+    auto m = scan->markers.find(e.last_offset);
+    if (m == scan->markers.end() || !m->second)
+      problem(path, "lastOffset {} is not an ABORT marker of the segment", e.last_offset);
+  }
 }
 
 void dumper::dump_offset_checkpoint(const std::string& path) {
@@ -332,6 +371,8 @@ void dumper::dump_dir(const std::string& path) {
     if (fs::exists(ip)) dump_offset_index(ip, &scan);
     else line("(no {}: rebuilt at startup)", fs::path(ip).filename().string());
     if (fs::exists(tp)) dump_time_index(tp, &scan);
+    std::string xp = path + "/" + segment_file_name(b, segment::txn_index_suffix);
+    if (fs::exists(xp)) dump_txn_index(xp, &scan);
     prev_next = scan.next_offset;
     log_end = scan.next_offset;
   }
@@ -341,7 +382,8 @@ void dumper::dump_dir(const std::string& path) {
     else if (n == recovery_point_checkpoint_name || n == log_start_offset_checkpoint_name ||
              n == replication_offset_checkpoint_name)
       dump_offset_checkpoint(p);
-    else if (parse_segment_file_name(n, segment::index_suffix) || parse_segment_file_name(n, segment::time_index_suffix)) {
+    else if (parse_segment_file_name(n, segment::index_suffix) || parse_segment_file_name(n, segment::time_index_suffix) ||
+             parse_segment_file_name(n, segment::txn_index_suffix)) {
       if (!fs::exists(path + "/" + n.substr(0, 20) + ".log")) problem(p, "index without a .log file");
     } else if (auto off = parse_segment_file_name(n, producer_snapshot_suffix)) {
       dump_producer_snapshot(p);
@@ -365,6 +407,9 @@ void dumper::dump_any(const std::string& path) {
   } else if (n.ends_with(".timeindex")) {
     auto scan = scan_for(stem + ".log");
     dump_time_index(path, scan.ok ? &scan : nullptr);
+  } else if (n.ends_with(".txnindex")) {
+    auto scan = scan_for(stem + ".log");
+    dump_txn_index(path, scan.ok ? &scan : nullptr);
   } else if (n == leader_epoch_checkpoint_name) {
     dump_epochs(path, std::nullopt);
   } else if (n == recovery_point_checkpoint_name || n == log_start_offset_checkpoint_name ||
@@ -373,7 +418,7 @@ void dumper::dump_any(const std::string& path) {
   } else if (n.ends_with(producer_snapshot_suffix)) {
     dump_producer_snapshot(path);
   } else {
-    problem(path, "unknown file type (expected .log, .index, .timeindex, .snapshot, a checkpoint file or a directory)");
+    problem(path, "unknown file type (expected .log, .index, .timeindex, .txnindex, .snapshot, a checkpoint file or a directory)");
   }
 }
 

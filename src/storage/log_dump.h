@@ -1,6 +1,6 @@
 #pragma once
 // `sluice log dump`: prints and verifies partition files exactly as docs/format/*.md describe
-// them. Accepts a .log, .index or .timeindex segment file, a leader-epoch-checkpoint, one of
+// them. Accepts a .log, .index, .timeindex or .txnindex segment file, a .snapshot, a leader-epoch-checkpoint, one of
 // the per-dir checkpoint files, or a partition directory (every file in it, plus cross-segment
 // offset continuity). Output lines (one per batch / entry) follow Kafka's DumpLogSegments
 // wording; every problem is one line starting "ERROR: ".

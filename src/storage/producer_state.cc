@@ -56,7 +56,8 @@ void producer_entry::add_batch(int16_t new_epoch, const producer_batch& b) {
 producer_batch_info producer_batch_info::of(const model::batch_view& v) {
   int32_t first_seq = v.base_sequence();
   int32_t last_seq = first_seq < 0 ? no_sequence : increment_sequence(first_seq, v.last_offset_delta());
-  return {v.producer_id(), v.producer_epoch(), first_seq, last_seq, v.base_offset(), v.last_offset(), v.max_timestamp()};
+  return {v.producer_id(), v.producer_epoch(), first_seq, last_seq, v.base_offset(), v.last_offset(), v.max_timestamp(),
+          v.is_transactional()};
 }
 
 producer_state_manager::producer_state_manager(file_system& fs, std::string dir, int64_t expiration_ms)
@@ -89,6 +90,10 @@ result<std::optional<producer_batch>> producer_state_manager::check_client_batch
       it = std::prev(updated.end());
     }
     if (b.epoch < it->epoch) return errc::invalid_producer_epoch;
+    // Kafka's ProducerAppendInfo.checkProducerEpoch + "non-transactional batch with an open
+    // transaction": the producer must finish (or abort) its transaction first.
+    if (!b.transactional && current && current->current_txn_first_offset >= 0 && b.epoch == current->epoch)
+      return errc::invalid_txn_state;
     if (b.epoch != it->epoch) {
       // A new epoch starts its sequences at 0.
       if (b.first_seq != 0) return it->epoch != no_producer_epoch ? errc::out_of_order_sequence : errc::unknown_producer_id;
@@ -105,9 +110,43 @@ result<std::optional<producer_batch>> producer_state_manager::check_client_batch
   return std::optional<producer_batch>{};
 }
 
-void producer_state_manager::apply(const model::batch_view& v) {
-  if (v.producer_id() == no_producer_id || v.is_control()) return;
+result<void> producer_state_manager::check_marker(int64_t producer_id, int16_t epoch, int32_t coordinator_epoch) const {
+  const producer_entry* e = find(producer_id);
+  if (!e) return ok();
+  if (epoch < e->epoch) return errc::invalid_producer_epoch;
+  if (coordinator_epoch < e->coordinator_epoch) return errc::transaction_coordinator_fenced;
+  return ok();
+}
+
+std::optional<completed_txn> producer_state_manager::apply(const model::batch_view& v) {
+  if (v.producer_id() == no_producer_id) return std::nullopt;
+  if (v.is_control()) {
+    auto m = model::parse_txn_marker(v);
+    if (!m) return std::nullopt;  // other control types (KRaft-internal) carry no producer state
+    return apply_marker(v.producer_id(), v.producer_epoch(), *m, v.base_offset(), v.max_timestamp());
+  }
   apply(producer_batch_info::of(v));
+  return std::nullopt;
+}
+
+std::optional<completed_txn> producer_state_manager::apply_marker(int64_t producer_id, int16_t epoch,
+                                                                  const model::txn_marker& m, int64_t offset,
+                                                                  int64_t timestamp) {
+  auto& e = _producers[producer_id];
+  e.producer_id = producer_id;
+  // As for data batches, a replicated marker of an older epoch does not roll the epoch back.
+  if (epoch < e.epoch) return std::nullopt;
+  if (epoch != e.epoch) {
+    e.batches.clear();  // a bumped epoch (coordinator abort after a timeout) restarts sequences
+    e.epoch = epoch;
+  }
+  e.coordinator_epoch = m.coordinator_epoch;
+  e.last_timestamp = std::max(e.last_timestamp, timestamp);
+  if (e.current_txn_first_offset < 0) return std::nullopt;  // a retried marker: nothing open
+  completed_txn t{producer_id, e.current_txn_first_offset, offset, !m.commit()};
+  _ongoing.erase({e.current_txn_first_offset, producer_id});
+  e.current_txn_first_offset = -1;
+  return t;
 }
 
 void producer_state_manager::apply(const producer_batch_info& b) {
@@ -118,10 +157,22 @@ void producer_state_manager::apply(const producer_batch_info& b) {
   // producer's epoch back (Kafka warns and applies; the epoch never decreases here).
   if (b.epoch < e.epoch) return;
   e.add_batch(b.epoch, {b.first_seq, b.last_seq, b.first_offset, b.last_offset, b.max_timestamp});
+  if (b.transactional && e.current_txn_first_offset < 0) {
+    e.current_txn_first_offset = b.first_offset;
+    _ongoing.insert({b.first_offset, b.producer_id});
+  }
+}
+
+void producer_state_manager::rebuild_ongoing() {
+  _ongoing.clear();
+  for (const auto& [id, e] : _producers)
+    if (e.current_txn_first_offset >= 0) _ongoing.insert({e.current_txn_first_offset, id});
 }
 
 size_t producer_state_manager::remove_expired(int64_t now_ms) {
-  return std::erase_if(_producers, [&](const auto& kv) { return now_ms - kv.second.last_timestamp >= _expiration_ms; });
+  return std::erase_if(_producers, [&](const auto& kv) {
+    return kv.second.current_txn_first_offset < 0 && now_ms - kv.second.last_timestamp >= _expiration_ms;
+  });
 }
 
 // ---- snapshots ----
@@ -135,9 +186,8 @@ std::vector<uint8_t> producer_state_manager::encode_snapshot(const std::unordere
   std::vector<const producer_entry*> sorted;
   size_t count = 0;
   for (const auto& [id, e] : producers) {
-    if (e.batches.empty()) continue;
     sorted.push_back(&e);
-    count += e.batches.size();
+    count += std::max<size_t>(e.batches.size(), 1);  // a producer without batches: one empty entry
   }
   std::sort(sorted.begin(), sorted.end(), [](auto* a, auto* b) { return a->producer_id < b->producer_id; });
   std::vector<uint8_t> out(snap_header_size + count * snap_entry_size);
@@ -147,17 +197,21 @@ std::vector<uint8_t> producer_state_manager::encode_snapshot(const std::unordere
   for (const auto* e : sorted) {
     // One entry per retained batch, oldest first: Kafka's reader keeps the last entry of a
     // producer id (its newest batch); ours keeps all of them.
-    for (const auto& b : e->batches) {
+    auto put = [&](const producer_batch& b, int64_t ts) {
       store_be<int64_t>(p, e->producer_id);
       store_be<int16_t>(p + 8, e->epoch);
       store_be<int32_t>(p + 10, b.last_seq);
       store_be<int64_t>(p + 14, b.last_offset);
-      store_be<int32_t>(p + 22, static_cast<int32_t>(b.last_offset - b.first_offset));
-      store_be<int64_t>(p + 26, b.max_timestamp);
+      store_be<int32_t>(p + 22, b.last_offset < 0 ? 0 : static_cast<int32_t>(b.last_offset - b.first_offset));
+      store_be<int64_t>(p + 26, ts);
       store_be<int32_t>(p + 34, e->coordinator_epoch);
-      store_be<int64_t>(p + 38, -1);  // current_txn_first_offset: no transactions yet
+      store_be<int64_t>(p + 38, e->current_txn_first_offset);
       p += snap_entry_size;
-    }
+    };
+    // Kafka's entry for a producer without batch metadata (e.g. only a marker since its epoch
+    // bump): last sequence -1, last offset -1, offset delta 0, the producer's last timestamp.
+    if (e->batches.empty()) put(producer_batch{}, e->last_timestamp);
+    for (const auto& b : e->batches) put(b, b.max_timestamp);
   }
   uint32_t crc = crc32c(out.data() + snap_count_at, out.size() - snap_count_at);
   store_be<uint32_t>(out.data() + snap_crc_at, crc);
@@ -182,10 +236,20 @@ result<std::unordered_map<int64_t, producer_entry>> producer_state_manager::deco
     int32_t offset_delta = load_be<int32_t>(p + 22);
     int64_t ts = load_be<int64_t>(p + 26);
     int32_t coordinator_epoch = load_be<int32_t>(p + 34);
-    if (id < 0 || offset_delta < 0 || last_offset < offset_delta) return errc::corrupt_snapshot;
+    int64_t txn_first_offset = load_be<int64_t>(p + 38);
+    if (id < 0 || txn_first_offset < -1) return errc::corrupt_snapshot;
     auto& e = out[id];
     e.producer_id = id;
     e.coordinator_epoch = coordinator_epoch;
+    e.current_txn_first_offset = txn_first_offset;  // the last entry of a producer wins (as Kafka)
+    if (last_offset == -1 && offset_delta == 0 && last_seq == no_sequence) {
+      // No batch metadata: only the epoch and the timestamp.
+      if (epoch != e.epoch) e.batches.clear();
+      e.epoch = epoch;
+      e.last_timestamp = ts;
+      continue;
+    }
+    if (offset_delta < 0 || last_offset < offset_delta) return errc::corrupt_snapshot;
     producer_batch b{last_seq < 0 ? no_sequence : decrement_sequence(last_seq, offset_delta), last_seq,
                      last_offset - offset_delta, last_offset, ts};
     e.add_batch(epoch, b);
@@ -221,7 +285,7 @@ void producer_state_manager::delete_snapshots_below(int64_t offset) {
 }
 
 result<std::optional<int64_t>> producer_state_manager::load_latest_snapshot(int64_t max_offset, int64_t now_ms) {
-  _producers.clear();
+  clear();
   auto offsets = snapshot_offsets();
   for (auto it = offsets.rbegin(); it != offsets.rend(); ++it) {
     if (*it > max_offset) continue;
@@ -236,7 +300,9 @@ result<std::optional<int64_t>> producer_state_manager::load_latest_snapshot(int6
       continue;
     }
     for (auto& [id, e] : *decoded)
-      if (now_ms - e.last_timestamp < _expiration_ms) _producers.emplace(id, std::move(e));
+      if (e.current_txn_first_offset >= 0 || now_ms - e.last_timestamp < _expiration_ms)
+        _producers.emplace(id, std::move(e));
+    rebuild_ongoing();
     return std::optional<int64_t>(*it);
   }
   return std::optional<int64_t>{};

@@ -12,7 +12,16 @@
 //    producer is known, unknown_producer_id if not.
 //  - same epoch: the first sequence must follow the last one (last + 1, or 0 after INT32_MAX);
 //    otherwise out_of_order_sequence. A producer with no epoch on record accepts any sequence.
+//  - a non-transactional batch of a producer with an ongoing transaction: invalid_txn_state.
 // Batches appended by replication, recovery and replay are applied without checks (apply()).
+//
+// Transactions: a producer's first transactional data batch on this partition opens its
+// transaction (current_txn_first_offset = that batch's first offset, Kafka's
+// currentTxnFirstOffset); its COMMIT/ABORT marker closes it. A marker whose epoch is older than
+// the producer's is fenced (invalid_producer_epoch), one with a coordinator epoch older than the
+// last one seen is too (transaction_coordinator_fenced); a marker of a producer with no open
+// transaction is a no-op for the transaction (markers are retried). The first offsets of the
+// open transactions are kept ordered: the smallest is the first unstable offset (LSO bound).
 //
 // Snapshots: the state *before* offset N is written to N.snapshot at a segment roll (N = the new
 // segment's base offset) and at clean shutdown (N = log end offset). Loading takes the newest
@@ -24,12 +33,14 @@
 #include <cstdint>
 #include <deque>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "base/result.h"
+#include "model/control_record.h"
 #include "model/record_batch.h"
 #include "storage/file_system.h"
 
@@ -61,7 +72,8 @@ struct producer_entry {
   int16_t epoch = no_producer_epoch;
   std::deque<producer_batch> batches;  // oldest first, at most producer_batches_to_retain
   int64_t last_timestamp = -1;         // max timestamp of the last batch (expiry clock)
-  int32_t coordinator_epoch = -1;      // transactions (later); kept through snapshots
+  int32_t coordinator_epoch = -1;      // of the last marker; kept through snapshots
+  int64_t current_txn_first_offset = -1;  // first offset of the open transaction, -1: none
 
   int32_t last_seq() const { return batches.empty() ? no_sequence : batches.back().last_seq; }
   int64_t last_offset() const { return batches.empty() ? -1 : batches.back().last_offset; }
@@ -80,7 +92,17 @@ struct producer_batch_info {
   int64_t first_offset;
   int64_t last_offset;
   int64_t max_timestamp;
+  bool transactional = false;
   static producer_batch_info of(const model::batch_view& v);
+};
+
+// A transaction closed by a marker on this partition (Kafka's CompletedTxn).
+struct completed_txn {
+  int64_t producer_id = no_producer_id;
+  int64_t first_offset = -1;  // first offset of the transaction's data on this partition
+  int64_t last_offset = -1;   // the marker's offset
+  bool aborted = false;
+  bool operator==(const completed_txn&) const = default;
 };
 
 class producer_state_manager {
@@ -93,17 +115,40 @@ class producer_state_manager {
   // out_of_order_sequence or unknown_producer_id otherwise. Batches without a producer id pass.
   result<std::optional<producer_batch>> check_client_batches(std::span<const producer_batch_info> batches) const;
 
+  // Whether a marker of (producer_id, epoch, coordinator_epoch) may be written:
+  // invalid_producer_epoch or transaction_coordinator_fenced otherwise (Kafka's
+  // ProducerAppendInfo.appendEndTxnMarker checks).
+  result<void> check_marker(int64_t producer_id, int16_t epoch, int32_t coordinator_epoch) const;
+
   // Records a batch now in the log (final offsets). No checks: leader appends were checked,
-  // replicated and recovered batches are the truth.
-  void apply(const model::batch_view& v);
+  // replicated and recovered batches are the truth. A marker batch that closes an open
+  // transaction returns it.
+  std::optional<completed_txn> apply(const model::batch_view& v);
   void apply(const producer_batch_info& b);
+  std::optional<completed_txn> apply_marker(int64_t producer_id, int16_t epoch, const model::txn_marker& m,
+                                            int64_t offset, int64_t timestamp);
+
+  // Smallest first offset of the open transactions, nullopt if none (Kafka's firstUnstableOffset).
+  std::optional<int64_t> first_unstable_offset() const {
+    return _ongoing.empty() ? std::nullopt : std::optional<int64_t>(_ongoing.begin()->first);
+  }
+  // Kafka's lastStableOffset(completedTxn), for the aborted-transaction index: the first offset
+  // of another open transaction, else the offset after the marker. Call after apply().
+  int64_t last_stable_offset_after(const completed_txn& t) const {
+    return _ongoing.empty() ? t.last_offset + 1 : _ongoing.begin()->first;
+  }
+  size_t ongoing_count() const { return _ongoing.size(); }
 
   const producer_entry* find(int64_t producer_id) const;
   const std::unordered_map<int64_t, producer_entry>& producers() const { return _producers; }
   size_t size() const { return _producers.size(); }
-  void clear() { _producers.clear(); }
+  void clear() {
+    _producers.clear();
+    _ongoing.clear();
+  }
 
-  // Forgets producers whose last timestamp is older than expiration_ms before now_ms.
+  // Forgets producers whose last timestamp is older than expiration_ms before now_ms, except
+  // those with an open transaction (as Kafka).
   size_t remove_expired(int64_t now_ms);
   void set_expiration_ms(int64_t ms) { _expiration_ms = ms; }
 
@@ -130,7 +175,10 @@ class producer_state_manager {
   file_system& _fs;
   std::string _dir;
   int64_t _expiration_ms;
+  void rebuild_ongoing();
+
   std::unordered_map<int64_t, producer_entry> _producers;
+  std::set<std::pair<int64_t, int64_t>> _ongoing;  // (current_txn_first_offset, producer id)
 };
 
 }  // namespace sluice::storage

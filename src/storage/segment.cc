@@ -41,6 +41,7 @@ segment::segment(file_system& fs, std::string dir, int64_t base, const segment_c
       _oi(fs, _dir + "/" + segment_file_name(base, index_suffix), base, static_cast<size_t>(cfg.segment_index_bytes)),
       _ti(fs, _dir + "/" + segment_file_name(base, time_index_suffix), base,
           static_cast<size_t>(cfg.segment_index_bytes)),
+      _txn(fs, _dir + "/" + segment_file_name(base, txn_index_suffix)),
       _created_ms(now_ms) {}
 
 result<std::unique_ptr<segment>> segment::create(file_system& fs, const std::string& dir, int64_t base_offset,
@@ -54,6 +55,7 @@ result<std::unique_ptr<segment>> segment::create(file_system& fs, const std::str
     if (auto r = s->_log->allocate(0, static_cast<uint64_t>(cfg.segment_bytes)); !r) return r.error();
   if (auto r = s->_oi.file().create(); !r) return r.error();
   if (auto r = s->_ti.file().create(); !r) return r.error();
+  if (auto r = s->_txn.reset(); !r) return r.error();  // a leftover with this base offset
   s->_next_offset = base_offset;
   s->_tail_scanned = true;
   s->_active = true;
@@ -69,6 +71,11 @@ result<std::unique_ptr<segment>> segment::open(file_system& fs, const std::strin
   auto size = s->_log->size();
   if (!size) return size.error();
   s->_size = *size;
+  if (auto r = s->_txn.load(); !r) {
+    if (r.error() != make_error_code(errc::corrupt_checkpoint)) return r.error();
+    s->_txn_invalid = true;
+    if (auto d = s->_txn.reset(); !d) return d.error();
+  }
   s->_indexes_missing = !fs.exists(s->_oi.file().path()) || !fs.exists(s->_ti.file().path());
   if (s->_indexes_missing) return s;
   // The time index's last entry is the segment's max timestamp (written on roll and close).
@@ -259,6 +266,8 @@ result<recover_result> segment::recover(uint64_t max_batch_bytes, leader_epoch_c
   recover_result res;
   if (auto r = _oi.file().create(); !r) return r.error();
   if (auto r = _ti.file().create(); !r) return r.error();
+  if (auto r = _txn.reset(); !r) return r.error();
+  _txn_invalid = false;
   _indexes_missing = false;
   _max_ts = -1;
   _offset_of_max_ts = -1;
@@ -318,6 +327,7 @@ result<uint64_t> segment::truncate_to(int64_t offset) {
   if (auto r = _log->fsync(); !r) return r.error();
   if (auto r = _oi.truncate_to(offset); !r) return r.error();
   if (auto r = _ti.truncate_to(offset); !r) return r.error();
+  if (auto r = _txn.truncate_to(offset); !r) return r.error();
   _size = cut;
   _first_batch_ts.reset();
   auto lt = _ti.last();
@@ -340,7 +350,7 @@ result<void> segment::flush(bool include_indexes) {
     if (auto r = _oi.file().flush(); !r) return r;
   if (_ti.file().loaded())
     if (auto r = _ti.file().flush(); !r) return r;
-  return ok();
+  return _txn.flush();
 }
 
 result<void> segment::on_become_inactive() {
@@ -364,12 +374,13 @@ result<void> segment::make_active() {
 }
 
 std::vector<std::string> segment::file_paths() const {
-  return {log_path(), _oi.file().path(), _ti.file().path()};
+  return {log_path(), _oi.file().path(), _ti.file().path(), _txn.path()};
 }
 
 result<void> segment::rename_for_delete() {
   _oi.file().close();
   _ti.file().close();
+  _txn.close();
   for (auto& p : file_paths()) {
     if (!_fs.exists(p)) continue;
     if (auto r = _fs.rename(p, p + std::string(deleted_suffix)); !r) return r;

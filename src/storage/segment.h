@@ -1,6 +1,7 @@
 #pragma once
-// One log segment: <base offset, 20 digits>.log with its .index and .timeindex
-// (docs/format/log.md, offset-index.md, time-index.md). The .log file holds RecordBatch v2 bytes
+// One log segment: <base offset, 20 digits>.log with its .index, .timeindex and (only once it
+// has an aborted transaction) .txnindex (docs/format/log.md, offset-index.md, time-index.md,
+// txnindex.md). The .log file holds RecordBatch v2 bytes
 // exactly as on the wire, written with pwrite(2) at the position the segment tracks.
 //
 // Indexing rule (Kafka's, also used when rebuilding): before writing a batch, if more than
@@ -22,6 +23,7 @@
 #include "model/record_batch.h"
 #include "storage/file_system.h"
 #include "storage/index_file.h"
+#include "storage/txn_index.h"
 
 namespace sluice::storage {
 
@@ -69,6 +71,7 @@ class segment {
   static constexpr std::string_view log_suffix = ".log";
   static constexpr std::string_view index_suffix = ".index";
   static constexpr std::string_view time_index_suffix = ".timeindex";
+  static constexpr std::string_view txn_index_suffix = ".txnindex";
   static constexpr std::string_view deleted_suffix = ".deleted";
 
   // Creates empty files (replacing leftovers with that base offset).
@@ -91,6 +94,11 @@ class segment {
   const std::string& dir() const { return _dir; }
   offset_index& offsets() { return _oi; }
   time_index& times() { return _ti; }
+  // Aborted transactions whose ABORT marker is in this segment. Written by the log.
+  txn_index& aborted_txns() { return _txn; }
+  const txn_index& aborted_txns() const { return _txn; }
+  // The .txnindex failed its checks at open (entries dropped): the log rebuilds it.
+  bool txn_index_invalid() const { return _txn_invalid; }
 
   // Loads both indexes if needed; an index that fails its checks is rebuilt from the log
   // (without truncating anything). `next_base_offset` bounds the offsets (next segment's base).
@@ -116,6 +124,7 @@ class segment {
 
   // Rebuilds both indexes by reading every batch, checking framing, CRC and offsets; cuts the
   // file at the first invalid byte. Epochs of valid batches go to `epochs` (not persisted).
+  // Empties the .txnindex: the log re-adds its entries while replaying producer state.
   result<recover_result> recover(uint64_t max_batch_bytes, leader_epoch_cache* epochs);
 
   // Removes every batch whose last offset >= offset; returns bytes removed. fsyncs the file.
@@ -147,6 +156,8 @@ class segment {
   std::shared_ptr<file> _log;
   offset_index _oi;
   time_index _ti;
+  txn_index _txn;
+  bool _txn_invalid = false;
   uint64_t _size = 0;
   int64_t _max_ts = -1;
   int64_t _offset_of_max_ts = -1;

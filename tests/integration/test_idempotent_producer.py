@@ -138,11 +138,12 @@ def test_sequence_rules_on_crafted_produce_requests(broker, topic_name):
         for version in (3, 5, 7):
             assert conn.produce(topic_name, 0, idem_batch(pid, epoch, 6), version=version) == (
                 INVALID_PRODUCER_EPOCH, -1)
-        # A producer id without a sequence is malformed; transactional batches are refused.
+        # A producer id without a sequence is malformed; a transactional batch needs a
+        # transactional id in the request (Kafka's KafkaApis).
         assert conn.produce(topic_name, 0, idem_batch(pid, epoch + 1, -1))[0] == INVALID_RECORD
         txn = build_batch([Record(None, b"t", [], int(time.time() * 1000))], attributes=0x10,
                           producer_id=pid, producer_epoch=epoch + 1, base_sequence=1)
-        assert conn.produce(topic_name, 0, txn)[0] == INVALID_TXN_STATE
+        assert conn.produce(topic_name, 0, txn)[0] == TRANSACTIONAL_ID_AUTHORIZATION_FAILED
         assert conn.list_offsets(topic_name, 0, -1) == (0, 7)
         values = [r.value for b in fetch_all_batches(conn, topic_name, 0) for r in parse_batches(b.raw)[0].records]
     assert values == [b"x-0", b"x-1", b"x-2", b"x-3", b"x-4", b"x-5", b"x-0"]

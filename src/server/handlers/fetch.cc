@@ -1,5 +1,5 @@
 // Fetch (key 1). Consumers (replica_id < 0) read whole batches below the high watermark (or the
-// last stable offset for read_committed); followers (replica_id >= 0, docs/replication.md) read
+// last stable offset for read_committed, with the aborted transactions in range); followers (replica_id >= 0, docs/replication.md) read
 // up to the log end, report their position (which moves the HW) and, from v12, get a
 // diverging_epoch instead of records when their log diverged (KIP-320). Batches go out as file
 // ranges that the connection sends with sendfile(2); the request long-polls until min_bytes are
@@ -96,8 +96,18 @@ asio::awaitable<read_outcome> read_partition(broker_services& broker, const mode
         uint64_t n = 0;
         for (const auto& range : r->ranges) n += range.size;
         out.bytes = n;
-        if (read_committed) out.data.aborted_transactions = std::vector<protocol::fetch_response::aborted_transaction>{};
-        else out.data.aborted_transactions = std::nullopt;
+        if (read_committed) {
+          // The aborted transactions overlapping what is returned (Kafka's
+          // collectAbortedTransactions up to the offset after the last batch): the consumer drops
+          // their records. Read from the in-memory .txnindex entries: no log bytes copied.
+          std::vector<protocol::fetch_response::aborted_transaction> aborted;
+          if (n > 0)
+            for (const auto& a : log.collect_aborted_txns(fp.fetch_offset, r->next_offset))
+              aborted.push_back({a.producer_id, a.first_offset, {}});
+          out.data.aborted_transactions = std::move(aborted);
+        } else {
+          out.data.aborted_transactions = std::nullopt;
+        }
         out.data.records = n ? protocol::records::files(std::move(r->ranges)) : protocol::records::empty();
         if (waiter && n == 0) p->add_waiter(waiter);
         co_return out;

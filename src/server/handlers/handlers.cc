@@ -69,6 +69,9 @@ const handler_entry table[] = {
     entry<protocol::list_groups_api>(),
     entry<protocol::delete_groups_api>(),
     entry<protocol::offset_delete_api>(),
+    // Transactions, partition side.
+    entry<protocol::write_txn_markers_api>(),
+    entry<protocol::describe_producers_api>(),
 };
 
 }  // namespace

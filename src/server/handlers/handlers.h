@@ -73,6 +73,9 @@ asio::awaitable<void> handle(request_context&, protocol::list_groups_request&, p
 asio::awaitable<void> handle(request_context&, protocol::delete_groups_request&, protocol::delete_groups_response&);
 asio::awaitable<void> handle(request_context&, protocol::offset_delete_request&, protocol::offset_delete_response&);
 asio::awaitable<void> handle(request_context&, protocol::init_producer_id_request&, protocol::init_producer_id_response&);
+// Transactions, partition side.
+asio::awaitable<void> handle(request_context&, protocol::write_txn_markers_request&, protocol::write_txn_markers_response&);
+asio::awaitable<void> handle(request_context&, protocol::describe_producers_request&, protocol::describe_producers_response&);
 
 // ApiVersions body answering an unsupported ApiVersions version (always encoded as v0).
 protocol::api_versions_response api_versions_body(int16_t error_code);

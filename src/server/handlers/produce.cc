@@ -19,25 +19,6 @@ namespace {
 using E = protocol::error_code;
 using part_resp = protocol::produce_response::partition_produce_response;
 
-// An acks=all producer waiting on the partition's shard for the HW to pass its batch.
-struct ack_wait {
-  explicit ack_wait(asio::any_io_executor ex) : timer(std::move(ex)) {}
-  asio::steady_timer timer;
-  std::optional<protocol::error_code> result;
-};
-
-protocol::error_code storage_error_to_kafka(std::error_code ec) {
-  if (ec == make_error_code(storage::errc::message_too_large)) return E::message_too_large;
-  if (ec == make_error_code(storage::errc::corrupt_batch)) return E::corrupt_message;
-  if (ec == make_error_code(storage::errc::out_of_order_sequence)) return E::out_of_order_sequence_number;
-  if (ec == make_error_code(storage::errc::invalid_producer_epoch)) return E::invalid_producer_epoch;
-  if (ec == make_error_code(storage::errc::unknown_producer_id)) return E::unknown_producer_id;
-  // OS errors (ENOSPC, EIO) and a failed log: the disk is the problem, the client may retry.
-  if (ec.category() == std::system_category() || ec.category() == std::generic_category() ||
-      ec == make_error_code(storage::errc::log_failed))
-    return E::kafka_storage_error;
-  return E::unknown_server_error;
-}
 // Produce v0-v2 carry legacy message sets (magic 0/1); like Kafka >= 3.0 we store RecordBatch v2
 // only, so they are up-converted here (a copy; no current client sends these versions).
 protocol::error_code legacy_error_to_kafka(std::error_code ec) {
@@ -113,9 +94,16 @@ asio::awaitable<void> handle(request_context& ctx, protocol::produce_request& re
         upconverted = std::move(*converted);
         batch = upconverted;
       }
+      // Kafka's KafkaApis: transactional records need a transactional id (authorized for it).
+      if (batch.size() >= model::batch_layout::header_size && model::batch_view(batch).is_transactional() &&
+          !req.transactional_id) {
+        fail(E::transactional_id_authorization_failed);
+        continue;
+      }
       auto shard = broker.partitions.shard_of(tp);
+      const std::optional<std::string>* txn_id = &req.transactional_id;
       auto outcome = co_await broker.shards.invoke_on(
-          shard, [&broker, &tp, batch, acks, now_ms, ack_deadline_ms, version = ctx.version()]() -> asio::awaitable<part_resp> {
+          shard, [&broker, &tp, batch, acks, now_ms, ack_deadline_ms, txn_id, version = ctx.version()]() -> asio::awaitable<part_resp> {
             part_resp r;
             r.base_offset = -1;
             partition* p = broker.partitions.get(tp);
@@ -127,6 +115,30 @@ asio::awaitable<void> handle(request_context& ctx, protocol::produce_request& re
             if (auto e = validate_produce_batch(batch, cfg, version, now_ms); e != E::none) {
               r.error_code = code(e);
               co_return r;
+            }
+            if (model::batch_view bv(batch); bv.is_transactional() && broker.partitions.verifier() && p->leader()) {
+              // KIP-890 part 1: the first batch of a transaction on this partition is written
+              // only if the coordinator confirms the partition is in the producer's ongoing
+              // transaction (closes the hole of a late produce after EndTxn).
+              const auto* entry = p->log().producer_state().find(bv.producer_id());
+              const bool open = entry && entry->epoch == bv.producer_epoch() && entry->current_txn_first_offset >= 0;
+              if (!open) {
+                std::string tid = **txn_id;
+                const int64_t producer_id = bv.producer_id();
+                const int16_t producer_epoch = bv.producer_epoch();
+                model::topic_partition vtp = tp;
+                const E verified = co_await broker.partitions.verifier()(tid, producer_id, producer_epoch, vtp);
+                if (verified != E::none) {
+                  r.error_code = code(verified);
+                  co_return r;
+                }
+                // The partition may have moved while the coordinator answered.
+                p = broker.partitions.get(tp);
+                if (!p) {
+                  r.error_code = code(broker.partitions.not_hosted_error(tp));
+                  co_return r;
+                }
+              }
             }
             replication::leader_state* leader = p->leader();
             if (!leader) {
@@ -182,32 +194,11 @@ asio::awaitable<void> handle(request_context& ctx, protocol::produce_request& re
             }
             r.log_start_offset = p->log().log_start_offset();
             if (acks != -1) co_return r;
-            // acks=all: answer when the HW passes the batch (leader_state decides
-            // NOT_ENOUGH_REPLICAS_AFTER_APPEND), or REQUEST_TIMED_OUT at the deadline, or
-            // NOT_LEADER_OR_FOLLOWER when leadership moves first. Single broker: done at once.
-            auto wait = std::make_shared<ack_wait>(co_await asio::this_coro::executor);
-            uint64_t waiter_id = leader->add_ack_waiter(appended->last_offset + 1, ack_deadline_ms,
-                                                        // Weak: the coroutine frame owns the wait;
-                                                        // at shutdown it can be gone first.
-                                                        [weak = std::weak_ptr<ack_wait>(wait)](E e) {
-                                                          auto w = weak.lock();
-                                                          if (!w) return;
-                                                          w->result = e;
-                                                          w->timer.cancel();
-                                                        });
-            if (!wait->result) {
-              int64_t remaining_ms = ack_deadline_ms - broker.clock.monotonic_ms();
-              wait->timer.expires_after(std::chrono::milliseconds(std::max<int64_t>(remaining_ms, 0)));
-              co_await wait->timer.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
-            }
-            if (!wait->result) {
-              // Timed out. Had the leader state gone (role change, deletion), fail_all would have
-              // completed the waiter, so it is still registered with the current one.
-              if (partition* q = broker.partitions.get(tp); q && q->leader()) q->leader()->cancel_ack_waiter(waiter_id);
-              wait->result = E::request_timed_out;
-            }
-            if (*wait->result != E::none) {
-              r.error_code = code(*wait->result);
+            // acks=all: answer when the HW passes the batch (partition_manager::await_replication).
+            const int64_t end_offset = appended->last_offset + 1;
+            const E replicated = co_await broker.partitions.await_replication(tp, end_offset, ack_deadline_ms);
+            if (replicated != E::none) {
+              r.error_code = code(replicated);
               r.base_offset = -1;
             }
             co_return r;
