@@ -69,6 +69,8 @@ const handler_entry table[] = {
     entry<protocol::list_groups_api>(),
     entry<protocol::delete_groups_api>(),
     entry<protocol::offset_delete_api>(),
+    // Transactional offsets (docs/groups.md); the marker side is group_coordinator::on_txn_marker.
+    entry<protocol::txn_offset_commit_api>(),
 };
 
 }  // namespace
