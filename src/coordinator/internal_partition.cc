@@ -18,6 +18,7 @@ class write_category_impl final : public std::error_category {
       case write_errc::timed_out: return "not replicated within offsets.commit.timeout.ms";
       case write_errc::too_large: return "batch larger than max.message.bytes";
       case write_errc::storage_error: return "log write failed";
+      case write_errc::invalid_producer_epoch: return "the producer's epoch is older than one already written";
     }
     return "unknown internal partition error";
   }

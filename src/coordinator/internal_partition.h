@@ -30,6 +30,22 @@ enum class write_errc {
   timed_out = 5,                         // REQUEST_TIMED_OUT: not replicated within offsets.commit.timeout.ms
   too_large = 6,                         // MESSAGE_TOO_LARGE: the batch exceeds max.message.bytes
   storage_error = 7,                     // KAFKA_STORAGE_ERROR / any other failure of the log
+  invalid_producer_epoch = 8,            // INVALID_PRODUCER_EPOCH: a transactional write of a fenced epoch
+};
+
+// Kafka's ControlRecordType: the key of a control batch's record says which marker it is.
+enum class control_type { none = -1, abort = 0, commit = 1 };
+
+// Batch-level facts about a record read back by read_all (the batch header fields a coordinator
+// needs to replay transactional writes, Kafka's GroupMetadataManager.doLoadGroupsAndOffsets).
+struct batch_info {
+  int64_t base_offset = -1;
+  int64_t producer_id = -1;  // -1: no producer
+  int16_t producer_epoch = -1;
+  bool transactional = false;
+  // Not none for a control batch (a COMMIT or ABORT transaction marker of producer_id): the
+  // record passed with it is the marker's control record, not a coordinator record.
+  control_type control = control_type::none;
 };
 
 const std::error_category& write_category();
@@ -42,13 +58,23 @@ class internal_partition {
   // acks=-1 Produce does). Returns the offset the caller waits for: the batch's last offset + 1.
   // Errors are write_errc codes.
   virtual result<int64_t> append(const std::vector<model::record_data>& records) = 0;
+  // append() for a transactional producer's records (TxnOffsetCommit): one batch with the
+  // producer's id and epoch and the isTransactional attribute, which a later COMMIT/ABORT marker
+  // of that producer in this partition decides. Fails with invalid_producer_epoch (nothing
+  // written) when the partition already saw a newer epoch of that producer; sequences are not
+  // checked (Kafka's coordinator-origin append).
+  virtual result<int64_t> append_transactional(const std::vector<model::record_data>& records, int64_t producer_id,
+                                               int16_t producer_epoch) = 0;
   // Calls `done` exactly once, on this partition's shard, when the high watermark reaches
   // `end_offset` (success: a zero error_code) or the write fails (a write_errc code: timed_out,
   // not_leader, not_enough_replicas_after_append). May call it before returning. If this object
   // is destroyed first, `done` is never called (the owner answers its pending writes itself).
   virtual void wait_replicated(int64_t end_offset, std::function<void(std::error_code)> done) = 0;
-  // Calls fn for every record from the log start to the end, in offset order.
-  virtual result<void> read_all(const std::function<void(const model::decoded_record&)>& fn) = 0;
+  // Calls fn for every record from the log start to the end, in offset order, with the facts of
+  // its batch. A control batch with a COMMIT or ABORT marker is passed as its one control record
+  // (info.control set); other control batches are skipped.
+  using read_fn = std::function<void(const batch_info& info, const model::decoded_record& record)>;
+  virtual result<void> read_all(const read_fn& fn) = 0;
 };
 
 }  // namespace sluice::coordinator

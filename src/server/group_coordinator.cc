@@ -95,6 +95,14 @@ void group_coordinator::on_image(const cluster::metadata_image& img) {
   }
 }
 
+void group_coordinator::on_txn_marker(const model::topic_partition& tp, int64_t producer_id, bool commit) {
+  if (tp.topic != coordinator::consumer_offsets_topic) return;
+  SLUICE_ASSERT(_shards.current() == _partitions.shard_of(tp), "txn marker of {} reported off its shard", tp);
+  // Not loaded here (loading, not led, unloaded): nothing to do, a later load replays the
+  // marker from the log.
+  manager().complete_txn(tp.partition, producer_id, commit);
+}
+
 void group_coordinator::load_partition(int32_t partition) {
   auto& gm = manager();
   if (gm.status(partition) != group_manager::partition_status::loading) return;

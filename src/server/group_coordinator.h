@@ -57,6 +57,14 @@ class group_coordinator {
   // request for a led partition loads it again from the log. REQUIRES: on a shard.
   void on_image(const cluster::metadata_image& img);
 
+  // A COMMIT (`commit` true) or ABORT transaction marker of `producer_id` was appended and
+  // replicated to `tp`. For a __consumer_offsets partition whose groups this broker
+  // coordinates, the producer's pending transactional offsets there become committed or are
+  // dropped (group_manager::complete_txn); any other partition is ignored. REQUIRES: on tp's
+  // owner shard (partition_manager's txn marker observer runs there), so it can be registered
+  // as that observer directly.
+  void on_txn_marker(const model::topic_partition& tp, int64_t producer_id, bool commit);
+
   // offsets.commit.timeout.ms: the longest a write waits for replication before it fails.
   int64_t commit_timeout_ms() const { return _commit_timeout_ms; }
 

@@ -47,13 +47,38 @@ log_internal_partition::~log_internal_partition() {
 }
 
 result<int64_t> log_internal_partition::append(const std::vector<model::record_data>& records) {
+  return append_batch(records, {});
+}
+
+result<int64_t> log_internal_partition::append_transactional(const std::vector<model::record_data>& records,
+                                                             int64_t producer_id, int16_t producer_epoch) {
+  // Kafka's coordinator-origin append: the epoch is checked against the partition's producer
+  // state (a fenced producer's offsets must not be written), the sequence is not.
+  if (partition* p = _pm.get(_tp)) {
+    const auto* known = p->log().producer_state().find(producer_id);
+    if (known && known->epoch > producer_epoch) return write_errc::invalid_producer_epoch;
+  }
+  model::batch_options opts;
+  opts.attributes = model::batch_attr::transactional;
+  opts.producer_id = producer_id;
+  opts.producer_epoch = producer_epoch;
+  opts.base_sequence = 0;  // as Kafka's GroupMetadataManager.storeOffsets builds it
+  return append_batch(records, opts);
+}
+
+result<int64_t> log_internal_partition::append_batch(const std::vector<model::record_data>& records,
+                                                     const model::batch_options& opts) {
   partition* p = _pm.get(_tp);
   if (!p) return write_errc::unknown_partition;
   replication::leader_state* leader = p->leader();
   if (!leader) return write_errc::not_leader;
   if (leader->check_before_append() != E::none) return write_errc::not_enough_replicas;
-  auto batch = model::build_batch(records);
-  auto appended = p->log().append(batch, p->leader_epoch());
+  auto batch = model::build_batch(records, opts);
+  // The coordinator is the source of truth for its writes: no client sequence rules (the
+  // epoch of a transactional write was checked above). The batch still enters producer state.
+  storage::append_options aopts;
+  aopts.check_producer_state = false;
+  auto appended = p->log().append(batch, p->leader_epoch(), aopts);
   if (!appended) {
     if (appended.error() == make_error_code(storage::errc::message_too_large)) return write_errc::too_large;
     log::get("coordinator")->error("append to {} failed: {}", _tp, appended.error().message());
@@ -99,7 +124,19 @@ void log_internal_partition::finish(const std::shared_ptr<wait>& w, std::error_c
   done(e);
 }
 
-result<void> log_internal_partition::read_all(const std::function<void(const model::decoded_record&)>& fn) {
+namespace {
+// Kafka's ControlRecordType from a control record's key (int16 version, int16 type); none for a
+// type a coordinator does not act on.
+coordinator::control_type control_type_of(const model::decoded_record& r) {
+  if (!r.key || r.key->size() < 4) return coordinator::control_type::none;
+  const auto type = load_be<int16_t>(reinterpret_cast<const uint8_t*>(r.key->data()) + 2);
+  if (type == 0) return coordinator::control_type::abort;
+  if (type == 1) return coordinator::control_type::commit;
+  return coordinator::control_type::none;
+}
+}  // namespace
+
+result<void> log_internal_partition::read_all(const read_fn& fn) {
   partition* p = _pm.get(_tp);
   if (!p) return storage::errc::not_found;
   auto& log = p->log();
@@ -125,7 +162,11 @@ result<void> log_internal_partition::read_all(const std::function<void(const mod
         if (len < 0 || total > buf.size() - pos) return storage::errc::corrupt_batch;
         model::batch_view b(std::span(buf.data() + pos, total));
         pos += total;
-        if (b.is_control()) continue;
+        coordinator::batch_info info;
+        info.base_offset = b.base_offset();
+        info.producer_id = b.producer_id();
+        info.producer_epoch = b.producer_epoch();
+        info.transactional = b.is_transactional();
         std::optional<std::vector<model::decoded_record>> recs;
         if (b.codec() == model::compression::none) {
           recs = model::decode_records(b.bytes().data(), b.bytes().size());
@@ -139,7 +180,14 @@ result<void> log_internal_partition::read_all(const std::function<void(const mod
           recs = model::decode_records(plain);
         }
         if (!recs) return storage::errc::corrupt_batch;
-        for (const auto& r : *recs) fn(r);
+        if (b.is_control()) {
+          // A marker batch holds one control record; other control types are not ours to replay.
+          if (recs->empty()) continue;
+          info.control = control_type_of(recs->front());
+          if (info.control != coordinator::control_type::none) fn(info, recs->front());
+          continue;
+        }
+        for (const auto& r : *recs) fn(info, r);
       }
     }
     offset = rr->next_offset;

@@ -39,14 +39,18 @@ class log_internal_partition final : public coordinator::internal_partition {
   log_internal_partition& operator=(const log_internal_partition&) = delete;
 
   result<int64_t> append(const std::vector<model::record_data>& records) override;
+  result<int64_t> append_transactional(const std::vector<model::record_data>& records, int64_t producer_id,
+                                       int16_t producer_epoch) override;
   void wait_replicated(int64_t end_offset, std::function<void(std::error_code)> done) override;
-  result<void> read_all(const std::function<void(const model::decoded_record&)>& fn) override;
+  result<void> read_all(const read_fn& fn) override;
 
   // Waits not completed yet (tests).
   size_t pending_waits() const { return _waits.size(); }
 
  private:
   struct wait;
+  // Appends one batch built with `opts` (producer fields, attributes).
+  result<int64_t> append_batch(const std::vector<model::record_data>& records, const model::batch_options& opts);
   void finish(const std::shared_ptr<wait>& w, std::error_code e);
 
   partition_manager& _pm;

@@ -2,7 +2,8 @@
 // replica (broker 1) that has not fetched: an offset commit is answered only once the high
 // watermark passes it (simulated follower fetch), else COORDINATOR_NOT_AVAILABLE after
 // offsets.commit.timeout.ms, NOT_COORDINATOR when leadership moves, and the offsets become
-// visible only with the answer.
+// visible only with the answer. Transactional offsets: written as the producer's transactional
+// batch, fenced by an older epoch, decided by the marker (on_txn_marker, and read_all on reload).
 #include "server/log_internal_partition.h"
 
 #include <gtest/gtest.h>
@@ -14,6 +15,8 @@
 #include <thread>
 
 #include "coordinator/placement.h"
+#include "model/record_batch.h"
+#include "model/record_batch_builder.h"
 #include "server/group_coordinator.h"
 #include "storage/file_system.h"
 #include "storage/log_manager.h"
@@ -124,6 +127,69 @@ struct GroupWriteReplication : ::testing::Test {
     });
     return out;
   }
+  std::shared_ptr<commit_slot> txn_commit(int64_t offset, int64_t producer_id, int16_t epoch) {
+    auto slot = std::make_shared<commit_slot>();
+    on_shard([&] {
+      cg::txn_commit_request req;
+      req.group_id = "g";
+      req.producer_id = producer_id;
+      req.producer_epoch = epoch;
+      req.partitions = {{"t", 0, offset, -1, std::nullopt}};
+      groups->manager().txn_commit(0, req, [slot](std::vector<E> e) {
+        EXPECT_FALSE(slot->done) << "answered twice";
+        slot->done = true;
+        slot->errors = std::move(e);
+      });
+    });
+    return slot;
+  }
+  // The follower fetched everything: the HW reaches the LEO.
+  void follower_caught_up() {
+    on_shard([&] {
+      auto& p = part();
+      const int64_t leo = p.log().log_end_offset();
+      ASSERT_TRUE(p.leader()->on_follower_fetch(follower_id, leo, leo, pm->clock().monotonic_ms()));
+      p.publish_high_watermark();
+    });
+  }
+  // What WriteTxnMarkers appends: a control batch with Kafka's control record (key: version 0,
+  // type 0 abort / 1 commit; value: version 0, coordinator epoch).
+  void append_marker(int64_t producer_id, int16_t epoch, bool commit) {
+    on_shard([&] {
+      model::record_data rec;
+      std::string key(4, '\0');
+      key[3] = commit ? 1 : 0;
+      rec.key = key;
+      rec.value = std::string(6, '\0');
+      model::batch_options opts;
+      opts.attributes = model::batch_attr::control | model::batch_attr::transactional;
+      opts.producer_id = producer_id;
+      opts.producer_epoch = epoch;
+      auto batch = model::build_batch({rec}, opts);
+      storage::append_options ao;
+      ao.check_producer_state = false;
+      ASSERT_TRUE(part().log().append(batch, part().leader_epoch(), ao));
+    });
+  }
+  E stable_error() {
+    E out = E::unknown_server_error;
+    on_shard([&] {
+      auto f = groups->manager().fetch_offsets(0, "g", std::vector<cg::topic_partition_id>{{"t", 0}}, true);
+      out = f.offsets.at(0).error;
+    });
+    return out;
+  }
+  // The partition is unloaded and loaded again from its log (a coordinator move).
+  void reload() {
+    on_shard([&] { groups->manager().unload(0); });
+    on_shard([&] { groups->manager_for(0); });
+    auto status = cg::group_manager::partition_status::loading;
+    for (int i = 0; i < 200 && status != cg::group_manager::partition_status::loaded; ++i) {
+      if (i > 0) std::this_thread::sleep_for(5ms);
+      on_shard([&] { status = groups->manager().status(0); });
+    }
+    ASSERT_EQ(status, cg::group_manager::partition_status::loaded);
+  }
 };
 
 TEST_F(GroupWriteReplication, CommitAnsweredOnlyAfterTheFollowerFetchedIt) {
@@ -189,6 +255,49 @@ TEST_F(GroupWriteReplication, LeadershipLostWhileWaitingIsNotCoordinator) {
   on_shard([] {});
   ASSERT_TRUE(c->done);
   EXPECT_EQ(c->errors, std::vector<E>{E::not_coordinator});
+}
+
+TEST_F(GroupWriteReplication, TransactionalOffsetsDecidedByTheirMarker) {
+  start(30'000);
+  auto c = txn_commit(42, 7, 1);
+  EXPECT_FALSE(c->done);  // waits for the follower, as a plain commit
+  follower_caught_up();
+  ASSERT_TRUE(c->done);
+  EXPECT_EQ(c->errors, std::vector<E>{E::none});
+  on_shard([&] {
+    // The batch entered the partition's producer state as producer 7's (epoch 1).
+    const auto* st = part().log().producer_state().find(7);
+    ASSERT_NE(st, nullptr);
+    EXPECT_EQ(st->epoch, 1);
+    EXPECT_EQ(part().log().log_end_offset(), 1);
+  });
+  EXPECT_EQ(committed(), -1);
+  EXPECT_EQ(stable_error(), E::unstable_offset_commit);
+  // An older epoch of the producer is fenced: nothing written.
+  auto fenced = txn_commit(43, 7, 0);
+  ASSERT_TRUE(fenced->done);
+  EXPECT_EQ(fenced->errors, std::vector<E>{E::invalid_producer_epoch});
+  on_shard([&] { EXPECT_EQ(part().log().log_end_offset(), 1); });
+  // Reloaded from the log before any marker: still pending (read_all passed the batch's producer).
+  reload();
+  EXPECT_EQ(committed(), -1);
+  EXPECT_EQ(stable_error(), E::unstable_offset_commit);
+  // The COMMIT marker is appended and reported: committed; a marker elsewhere changes nothing.
+  append_marker(7, 1, true);
+  on_shard([&] { groups->on_txn_marker({"other-topic", 0}, 7, true); });
+  EXPECT_EQ(committed(), -1);
+  on_shard([&] { groups->on_txn_marker(offsets_tp, 7, true); });
+  EXPECT_EQ(committed(), 42);
+  EXPECT_EQ(stable_error(), E::none);
+  // Another transaction of producer 8 is aborted; the reload replays both markers.
+  auto d = txn_commit(50, 8, 0);
+  follower_caught_up();
+  ASSERT_TRUE(d->done);
+  EXPECT_EQ(d->errors, std::vector<E>{E::none});
+  append_marker(8, 0, false);
+  reload();
+  EXPECT_EQ(committed(), 42);
+  EXPECT_EQ(stable_error(), E::none);
 }
 
 }  // namespace

@@ -51,6 +51,7 @@ std::optional<std::set<std::string>> subscription_topics(const std::vector<uint8
 errc commit_write_error(std::error_code e) {
   if (e.category() != write_category()) return errc::coordinator_not_available;
   switch (static_cast<write_errc>(e.value())) {
+    case write_errc::invalid_producer_epoch: return errc::invalid_producer_epoch;  // passed through
     case write_errc::not_leader:
     case write_errc::storage_error: return errc::not_coordinator;
     case write_errc::too_large: return errc::invalid_commit_offset_size;
@@ -72,6 +73,7 @@ errc group_write_error(std::error_code e) {
     case write_errc::storage_error: return errc::not_coordinator;
     case write_errc::timed_out: return errc::rebalance_in_progress;
     case write_errc::too_large: return errc::unknown_server_error;
+    case write_errc::invalid_producer_epoch:  // not a group metadata write
     case write_errc::ok:
     case write_errc::unknown_partition:
     case write_errc::not_enough_replicas:
@@ -114,6 +116,14 @@ struct group_manager::member {
   }
 };
 
+// A committed (or pending transactional) offset and where its record is in the log: the base
+// offset of its batch (Kafka's appendedBatchOffset), which decides between a transactional
+// commit and a plain commit of the same partition written after it.
+struct committed_offset {
+  offset_commit_value value;
+  int64_t log_offset = -1;
+};
+
 struct group_manager::group {
   std::string id;
   group_state state = group_state::empty;
@@ -131,7 +141,15 @@ struct group_manager::group {
   int64_t initial_delay_remaining_ms = 0;
   bool new_member_added = false;
   int64_t sync_deadline_ms = 0;
-  std::map<topic_partition_id, offset_commit_value> offsets;
+  std::map<topic_partition_id, committed_offset> offsets;
+  // Transactional offsets not decided by a marker yet: producer id -> partition -> offset.
+  std::map<int64_t, std::map<topic_partition_id, committed_offset>> pending_txn;
+
+  bool has_pending_txn(const topic_partition_id& tp) const {
+    for (const auto& [_, offs] : pending_txn)
+      if (offs.count(tp)) return true;
+    return false;
+  }
 
   bool has(const std::string& m) const { return members.count(m) > 0; }
   bool static_fenced(const std::optional<std::string>& instance, const std::string& member_id) const {
@@ -154,6 +172,9 @@ struct group_manager::partition_data {
   // Writes appended and not yet replicated, by id: their completions. Answered by unload()
   // with write_errc::not_leader, since the store drops its waits when it is destroyed.
   std::map<uint64_t, std::function<void(std::error_code)>> pending_writes;
+  // Producer id -> groups that may hold pending transactional offsets of it (Kafka's
+  // openGroupsForProducer), so a marker finds them without scanning every group.
+  std::map<int64_t, std::set<std::string>> producer_groups;
 };
 
 group_manager::group_manager(group_config cfg, sluice::clock& clock) : _cfg(cfg), _clock(clock) {
@@ -180,7 +201,12 @@ group_manager::partition_status group_manager::status(int32_t partition) const {
   return it->second->loaded ? partition_status::loaded : partition_status::loading;
 }
 
-void group_manager::apply_record(partition_data& pd, const model::decoded_record& r) {
+void group_manager::apply_record(partition_data& pd, const batch_info& batch, const model::decoded_record& r) {
+  if (batch.control != control_type::none) {
+    // The producer's transaction ended here: its offsets written before are decided.
+    complete_pending_txn(pd, batch.producer_id, batch.control == control_type::commit);
+    return;
+  }
   if (!r.key) return;
   auto key_bytes = std::span(reinterpret_cast<const uint8_t*>(r.key->data()), r.key->size());
   auto key = decode_offsets_key(key_bytes);
@@ -190,8 +216,16 @@ void group_manager::apply_record(partition_data& pd, const model::decoded_record
   }
   if (!key->is_group) {
     topic_partition_id tp{key->offset.topic, key->offset.partition};
+    const bool txn = batch.transactional && batch.producer_id >= 0;
     if (!r.value) {
-      if (auto* g = find_group(pd, key->group)) g->offsets.erase(tp);
+      if (auto* g = find_group(pd, key->group)) {
+        if (txn) {
+          auto it = g->pending_txn.find(batch.producer_id);
+          if (it != g->pending_txn.end()) it->second.erase(tp);
+        } else {
+          g->offsets.erase(tp);
+        }
+      }
       return;
     }
     auto v = decode_offset_commit_value(std::span(reinterpret_cast<const uint8_t*>(r.value->data()), r.value->size()));
@@ -199,7 +233,14 @@ void group_manager::apply_record(partition_data& pd, const model::decoded_record
       log::get("coordinator")->warn("__consumer_offsets-{}: skipping malformed offset commit at offset {}", pd.id, r.offset);
       return;
     }
-    get_or_create(pd, key->group).offsets[tp] = *v;
+    auto& g = get_or_create(pd, key->group);
+    committed_offset c{*v, batch.base_offset >= 0 ? batch.base_offset : r.offset};
+    if (txn) {
+      g.pending_txn[batch.producer_id][tp] = std::move(c);
+      pd.producer_groups[batch.producer_id].insert(key->group);
+    } else {
+      g.offsets[tp] = std::move(c);
+    }
     return;
   }
   if (!r.value) {
@@ -207,8 +248,13 @@ void group_manager::apply_record(partition_data& pd, const model::decoded_record
     auto it = pd.groups.find(key->group);
     if (it != pd.groups.end()) {
       auto offsets = std::move(it->second->offsets);
+      auto pending = std::move(it->second->pending_txn);
       pd.groups.erase(it);
-      if (!offsets.empty()) get_or_create(pd, key->group).offsets = std::move(offsets);
+      if (!offsets.empty() || !pending.empty()) {
+        auto& g = get_or_create(pd, key->group);
+        g.offsets = std::move(offsets);
+        g.pending_txn = std::move(pending);
+      }
     }
     return;
   }
@@ -251,10 +297,13 @@ result<void> group_manager::load(int32_t partition, std::unique_ptr<offsets_stor
   auto writes = std::exchange(pd.pending_writes, {});
   for (auto& [_, done] : writes) done(make_error_code(write_errc::not_leader));
   pd.groups.clear();
+  pd.producer_groups.clear();
   pd.store = std::move(store);
-  auto r = pd.store->read_all([&](const model::decoded_record& rec) { apply_record(pd, rec); });
+  auto r = pd.store->read_all(
+      [&](const batch_info& batch, const model::decoded_record& rec) { apply_record(pd, batch, rec); });
   if (!r) {
     pd.groups.clear();
+    pd.producer_groups.clear();
     return r;
   }
   pd.loaded = true;
@@ -292,14 +341,24 @@ void group_manager::unload(int32_t partition) {
 
 void group_manager::write(partition_data& pd, const std::vector<model::record_data>& records,
                           std::function<void(std::error_code)> done) {
-  auto appended = pd.store->append(records);
-  if (!appended) {
-    done(appended.error());
-    return;
-  }
+  auto appended = append_records(pd, records, nullptr);
+  if (!appended) return done(appended.error());
+  await_replication(pd, *appended + static_cast<int64_t>(records.size()), std::move(done));
+}
+
+result<int64_t> group_manager::append_records(partition_data& pd, const std::vector<model::record_data>& records,
+                                              const txn_producer* txn) {
+  auto appended = txn ? pd.store->append_transactional(records, txn->producer_id, txn->producer_epoch)
+                      : pd.store->append(records);
+  if (!appended) return appended.error();
+  // One batch: its records take the offsets just below the end offset.
+  return *appended - static_cast<int64_t>(records.size());
+}
+
+void group_manager::await_replication(partition_data& pd, int64_t end_offset, std::function<void(std::error_code)> done) {
   const uint64_t id = ++_write_seq;
   pd.pending_writes.emplace(id, std::move(done));
-  pd.store->wait_replicated(*appended, [this, partition = pd.id, id](std::error_code e) {
+  pd.store->wait_replicated(end_offset, [this, partition = pd.id, id](std::error_code e) {
     auto it = _partitions.find(partition);
     if (it == _partitions.end()) return;
     auto node = it->second->pending_writes.extract(id);
@@ -987,12 +1046,43 @@ void group_manager::commit(int32_t partition, const commit_request& req, std::fu
     if (req.generation_id != g->generation) return all(errc::illegal_generation);
     refresh_heartbeat(*g, g->members.at(req.member_id));
   }
-  std::vector<errc> out(req.partitions.size(), errc::none);
+  store_offsets(*pd, *g, req.partitions, nullptr, std::move(done));
+}
+
+void group_manager::txn_commit(int32_t partition, const txn_commit_request& req,
+                               std::function<void(std::vector<errc>)> done) {
+  auto all = [&](errc e) { done(std::vector<errc>(req.partitions.size(), e)); };
+  // Kafka's validateGroupStatus order: the group id, then the coordinator.
+  if (req.group_id.empty()) return all(errc::invalid_group_id);
+  errc err = errc::none;
+  auto* pd = owned(partition, err);
+  if (!pd) return all(err);
+  // Kafka's validateOffsetCommit with isTransactional: membership is checked only when the
+  // request names a member, generation or instance (v3+); any group state is accepted
+  // otherwise, since v0-2 carry neither. An unknown group is created (empty, offsets only)
+  // unless the membership check rejects the request anyway.
+  group* g = find_group(*pd, req.group_id);
+  const bool check_member = req.generation_id >= 0 || !req.member_id.empty() || req.group_instance_id.has_value();
+  if (g && g->state == group_state::dead) return all(errc::coordinator_not_available);
+  if (check_member) {
+    if (g && g->static_fenced(req.group_instance_id, req.member_id)) return all(errc::fenced_instance_id);
+    if (!g || !g->has(req.member_id)) return all(errc::unknown_member_id);
+    if (req.generation_id != g->generation) return all(errc::illegal_generation);
+  }
+  if (!g) g = &get_or_create(*pd, req.group_id);
+  // Kafka's storeOffsets treats a request without a producer id (-1) as a plain commit.
+  const txn_producer producer{req.producer_id, req.producer_epoch};
+  store_offsets(*pd, *g, req.partitions, req.producer_id >= 0 ? &producer : nullptr, std::move(done));
+}
+
+void group_manager::store_offsets(partition_data& pd, group& g, const std::vector<commit_partition>& partitions,
+                                  const txn_producer* txn, std::function<void(std::vector<errc>)> done) {
+  std::vector<errc> out(partitions.size(), errc::none);
   std::vector<model::record_data> records;
   std::vector<std::pair<topic_partition_id, offset_commit_value>> staged;
   const int64_t now = _clock.wall_ms();
-  for (size_t i = 0; i < req.partitions.size(); ++i) {
-    const auto& p = req.partitions[i];
+  for (size_t i = 0; i < partitions.size(); ++i) {
+    const auto& p = partitions[i];
     std::string md = p.metadata.value_or("");
     if (static_cast<int64_t>(md.size()) > _cfg.offset_metadata_max_bytes) {
       out[i] = errc::offset_metadata_too_large;
@@ -1004,36 +1094,115 @@ void group_manager::commit(int32_t partition, const commit_request& req, std::fu
     v.metadata = std::move(md);
     v.commit_timestamp_ms = now;
     model::record_data rec;
-    rec.key = encode_offset_commit_key({req.group_id, p.topic, p.partition});
+    rec.key = encode_offset_commit_key({g.id, p.topic, p.partition});
     rec.value = encode_offset_commit_value(v);
     rec.timestamp_ms = now;
     records.push_back(std::move(rec));
     staged.emplace_back(topic_partition_id{p.topic, p.partition}, std::move(v));
   }
   if (records.empty()) return done(std::move(out));
+  auto fail = [](std::vector<errc>& o, std::error_code e) {
+    const errc mapped = commit_write_error(e);
+    for (auto& x : o)
+      if (x == errc::none) x = mapped;
+  };
+  auto appended = append_records(pd, records, txn);
+  if (!appended) {
+    log::get("coordinator")->error("group {}: writing offsets failed: {}", g.id, appended.error().message());
+    fail(out, appended.error());
+    return done(std::move(out));
+  }
+  const int64_t position = *appended;
+  const int64_t end_offset = position + static_cast<int64_t>(records.size());
+  const int32_t partition = pd.id;
+  if (txn) {
+    // Pending from the append on (Kafka's prepareTxnOffsetCommit), so a marker, which can only
+    // follow this batch in the log, always finds them; a failed write takes them back.
+    for (auto& [tp, v] : staged) g.pending_txn[txn->producer_id][tp] = committed_offset{std::move(v), position};
+    pd.producer_groups[txn->producer_id].insert(g.id);
+    await_replication(pd, end_offset,
+                      [this, partition, group_id = g.id, producer_id = txn->producer_id, position,
+                       out = std::move(out), done = std::move(done), fail](std::error_code e) mutable {
+                        if (e) {
+                          log::get("coordinator")->error("group {}: transactional offsets of producer {} not written: {}",
+                                                         group_id, producer_id, e.message());
+                          errc ignored = errc::none;
+                          if (auto* p = owned(partition, ignored)) fail_pending_txn(*p, group_id, producer_id, position);
+                          fail(out, e);
+                        }
+                        done(std::move(out));
+                      });
+    return;
+  }
   // Staged: the offsets become visible (and the commit is answered) once the write is
   // replicated. A group deleted or expired meanwhile does not get them back.
-  write(*pd, records,
-        [this, partition, group_id = req.group_id, staged = std::move(staged), out = std::move(out),
-         done = std::move(done)](std::error_code e) mutable {
-          if (e) {
-            log::get("coordinator")->error("group {}: writing offsets failed: {}", group_id, e.message());
-            const errc mapped = commit_write_error(e);
-            for (auto& x : out)
-              if (x == errc::none) x = mapped;
-            return done(std::move(out));
-          }
-          errc ignored = errc::none;
-          auto* p = owned(partition, ignored);
-          group* g2 = p ? find_group(*p, group_id) : nullptr;
-          if (g2 && g2->state != group_state::dead)
-            for (auto& [tp, v] : staged) g2->offsets[tp] = std::move(v);
-          done(std::move(out));
-        });
+  await_replication(pd, end_offset,
+                    [this, partition, group_id = g.id, staged = std::move(staged), out = std::move(out),
+                     done = std::move(done), position, fail](std::error_code e) mutable {
+                      if (e) {
+                        log::get("coordinator")->error("group {}: writing offsets failed: {}", group_id, e.message());
+                        fail(out, e);
+                        return done(std::move(out));
+                      }
+                      errc ignored = errc::none;
+                      auto* p = owned(partition, ignored);
+                      group* g2 = p ? find_group(*p, group_id) : nullptr;
+                      if (g2 && g2->state != group_state::dead)
+                        for (auto& [tp, v] : staged) {
+                          // Kafka's onOffsetCommitAppend: a commit later in the log (a
+                          // transactional one whose marker came meanwhile) is not replaced.
+                          auto cur = g2->offsets.find(tp);
+                          if (cur == g2->offsets.end() || cur->second.log_offset < position)
+                            g2->offsets[tp] = committed_offset{std::move(v), position};
+                        }
+                      done(std::move(out));
+                    });
+}
+
+void group_manager::fail_pending_txn(partition_data& pd, const std::string& group_id, int64_t producer_id,
+                                     int64_t log_offset) {
+  group* g = find_group(pd, group_id);
+  if (!g) return;
+  auto it = g->pending_txn.find(producer_id);
+  if (it == g->pending_txn.end()) return;
+  // Only this write's offsets: a later write of the same producer may have replaced some.
+  std::erase_if(it->second, [&](const auto& e) { return e.second.log_offset == log_offset; });
+  if (!it->second.empty()) return;
+  g->pending_txn.erase(it);
+  auto pg = pd.producer_groups.find(producer_id);
+  if (pg == pd.producer_groups.end()) return;
+  pg->second.erase(group_id);
+  if (pg->second.empty()) pd.producer_groups.erase(pg);
+}
+
+void group_manager::complete_pending_txn(partition_data& pd, int64_t producer_id, bool commit) {
+  auto node = pd.producer_groups.extract(producer_id);
+  if (!node) return;
+  for (const auto& group_id : node.mapped()) {
+    group* g = find_group(pd, group_id);
+    if (!g || g->state == group_state::dead) continue;
+    auto pending = g->pending_txn.extract(producer_id);
+    if (!pending || !commit) continue;
+    // Kafka's completePendingTxnOffsetCommit: a commit written later in the log wins.
+    for (auto& [tp, c] : pending.mapped()) {
+      auto cur = g->offsets.find(tp);
+      if (cur == g->offsets.end() || cur->second.log_offset < c.log_offset) g->offsets[tp] = std::move(c);
+    }
+  }
+}
+
+void group_manager::complete_txn(int32_t partition, int64_t producer_id, bool commit) {
+  auto it = _partitions.find(partition);
+  // A partition still loading replays the marker from the log itself.
+  if (it == _partitions.end() || !it->second->loaded) return;
+  complete_pending_txn(*it->second, producer_id, commit);
+  log::get("coordinator")->debug("__consumer_offsets-{}: producer {} {} its transactional offsets", partition,
+                                 producer_id, commit ? "committed" : "aborted");
 }
 
 fetch_offsets_response group_manager::fetch_offsets(int32_t partition, const std::string& group_id,
-                                                    const std::optional<std::vector<topic_partition_id>>& partitions) {
+                                                    const std::optional<std::vector<topic_partition_id>>& partitions,
+                                                    bool require_stable) {
   fetch_offsets_response out;
   errc err = errc::none;
   auto* pd = owned(partition, err);
@@ -1042,12 +1211,18 @@ fetch_offsets_response group_manager::fetch_offsets(int32_t partition, const std
     return out;
   }
   group* g = find_group(*pd, group_id);
-  auto fill = [](fetched_offset& f, const offset_commit_value* v) {
+  // Kafka's getOffsets: with require_stable, a partition with offsets still waiting for their
+  // transaction's marker answers UNSTABLE_OFFSET_COMMIT (offset -1) and the client retries.
+  auto fill = [&](fetched_offset& f, const committed_offset* v) {
     f.metadata = "";
+    if (require_stable && g && g->has_pending_txn({f.topic, f.partition})) {
+      f.error = errc::unstable_offset_commit;
+      return;
+    }
     if (!v) return;
-    f.offset = v->offset;
-    f.leader_epoch = v->leader_epoch;
-    f.metadata = v->metadata;
+    f.offset = v->value.offset;
+    f.leader_epoch = v->value.leader_epoch;
+    f.metadata = v->value.metadata;
   };
   if (!partitions) {
     if (g)
@@ -1064,7 +1239,7 @@ fetch_offsets_response group_manager::fetch_offsets(int32_t partition, const std
     fetched_offset f;
     f.topic = tp.topic;
     f.partition = tp.partition;
-    const offset_commit_value* v = nullptr;
+    const committed_offset* v = nullptr;
     if (g) {
       auto it = g->offsets.find(tp);
       if (it != g->offsets.end()) v = &it->second;
@@ -1198,6 +1373,9 @@ offset_delete_response group_manager::delete_offsets(int32_t partition, const st
       out.partition_errors[i] = errc::group_subscribed_to_topic;
       continue;
     }
+    // Kafka's removeOffsets: pending transactional offsets of the partition go too (in memory;
+    // their records are decided by the marker on a reload, as in Kafka).
+    for (auto& [_, offs] : g->pending_txn) offs.erase(tp);
     if (!g->offsets.count(tp)) continue;
     model::record_data r;
     r.key = encode_offset_commit_key({group_id, tp.topic, tp.partition});
@@ -1289,8 +1467,9 @@ void group_manager::expire_offsets(partition_data& pd) {
     } else {
       continue;
     }
-    for (const auto& [tp, v] : g.offsets) {
+    for (const auto& [tp, c] : g.offsets) {
       if (subscribed.count(tp.topic)) continue;
+      const offset_commit_value& v = c.value;
       bool gone;
       if (v.expire_timestamp_ms >= 0) {
         gone = now >= v.expire_timestamp_ms;
@@ -1307,7 +1486,10 @@ void group_manager::expire_offsets(partition_data& pd) {
       r.timestamp_ms = now;
       recs.push_back(std::move(r));
     }
-    const bool now_dead = g.state == group_state::empty && g.offsets.size() == expired.size();
+    // Kafka's group.hasOffsets: pending transactional offsets keep an empty group alive.
+    bool pending = false;
+    for (const auto& [_, offs] : g.pending_txn) pending = pending || !offs.empty();
+    const bool now_dead = g.state == group_state::empty && g.offsets.size() == expired.size() && !pending;
     if (now_dead) {
       model::record_data r;
       r.key = encode_group_metadata_key(id);

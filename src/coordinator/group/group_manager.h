@@ -22,6 +22,14 @@
 // Tombstones (DeleteGroups, OffsetDelete, offset expiry) are written like Kafka's
 // cleanupGroupMetadata, without waiting for replication. load() rebuilds the state from the
 // partition's records.
+//
+// Transactional offsets (TxnOffsetCommit, Kafka's storeOffsets with a producer id) are written
+// as a transactional batch of the producer and kept *pending* per (group, producer id) from the
+// append on: fetch_offsets does not return them (with require_stable it answers
+// UNSTABLE_OFFSET_COMMIT for their partitions) until complete_txn() reports the producer's
+// COMMIT marker in that partition (they become committed unless a commit later in the log
+// already replaced them) or its ABORT marker (dropped). load() replays the same from the log:
+// pending until the producer's control batch that follows them.
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -134,6 +142,18 @@ struct commit_partition {
   std::optional<std::string> metadata;
 };
 
+// TxnOffsetCommit. generation_id / member_id / group_instance_id come with v3+ (defaults
+// otherwise: then no membership check, as Kafka's validateOffsetCommit for transactions).
+struct txn_commit_request {
+  std::string group_id;
+  int64_t producer_id = -1;
+  int16_t producer_epoch = -1;
+  int32_t generation_id = -1;
+  std::string member_id;
+  std::optional<std::string> group_instance_id;
+  std::vector<commit_partition> partitions;
+};
+
 struct commit_request {
   std::string group_id;
   int32_t generation_id = -1;
@@ -216,9 +236,21 @@ class group_manager {
   // failed (possibly before commit returns). The offsets become visible to fetch_offsets only
   // then. Topic/partition existence is the caller's check.
   void commit(int32_t partition, const commit_request& req, std::function<void(std::vector<errc>)> done);
-  // `topics` nullopt: every committed offset of the group.
+  // Transactional offsets of producer req.producer_id: per-partition errors in request order,
+  // passed to `done` once the write is replicated or failed. From the append on they are
+  // pending (see the top of this file) until complete_txn decides them.
+  void txn_commit(int32_t partition, const txn_commit_request& req, std::function<void(std::vector<errc>)> done);
+  // A COMMIT (`commit` true) or ABORT marker of `producer_id` is in __consumer_offsets partition
+  // `partition` (written and replicated): that producer's pending offsets in the partition's
+  // groups become committed, or are dropped. No-op when the partition is not loaded here or the
+  // producer has nothing pending there.
+  void complete_txn(int32_t partition, int64_t producer_id, bool commit);
+  // `topics` nullopt: every committed offset of the group. `require_stable` (OffsetFetch v7+):
+  // partitions with pending transactional offsets answer UNSTABLE_OFFSET_COMMIT (offset -1)
+  // instead of the committed offset.
   fetch_offsets_response fetch_offsets(int32_t partition, const std::string& group_id,
-                                       const std::optional<std::vector<topic_partition_id>>& partitions);
+                                       const std::optional<std::vector<topic_partition_id>>& partitions,
+                                       bool require_stable = false);
   describe_response describe(int32_t partition, const std::string& group_id);
   // Groups of every loaded partition; `states` empty = all (names compared case-insensitively).
   std::vector<listed_group> list(const std::vector<std::string>& states) const;
@@ -268,6 +300,25 @@ class group_manager {
   // after the partition or group it was about is gone.
   void write(partition_data& pd, const std::vector<model::record_data>& records,
              std::function<void(std::error_code)> done);
+  // The two halves of write(), for callers that need the batch's position in the log.
+  // append_records: `txn` (producer id, epoch) non-null appends the producer's transactional
+  // batch; returns the batch's base offset. await_replication: `done` as for write().
+  struct txn_producer {
+    int64_t producer_id;
+    int16_t producer_epoch;
+  };
+  result<int64_t> append_records(partition_data& pd, const std::vector<model::record_data>& records,
+                                 const txn_producer* txn);
+  void await_replication(partition_data& pd, int64_t end_offset, std::function<void(std::error_code)> done);
+  // The write of OffsetCommit and TxnOffsetCommit after validation (Kafka's storeOffsets):
+  // `txn` null = plain commit, applied once replicated; else pending for that producer.
+  void store_offsets(partition_data& pd, group& g, const std::vector<commit_partition>& partitions,
+                     const txn_producer* txn, std::function<void(std::vector<errc>)> done);
+  // complete_txn for a loaded (or loading) partition: live markers and load replay alike.
+  void complete_pending_txn(partition_data& pd, int64_t producer_id, bool commit);
+  // Drops the producer's pending offsets written by the batch at `log_offset` (its write
+  // failed), Kafka's failPendingTxnOffsetCommit.
+  void fail_pending_txn(partition_data& pd, const std::string& group_id, int64_t producer_id, int64_t log_offset);
   void transition(group& g, group_state s);
   void refresh_heartbeat(const group& g, member& m);
   void tick_group(partition_data& pd, group& g, int64_t now);
@@ -276,7 +327,7 @@ class group_manager {
   std::optional<std::string> select_protocol(const group& g) const;
   bool supports_protocols(const group& g, const std::string& type, const std::vector<protocol_entry>& protocols) const;
   std::string new_member_id(const std::string& client_id, const std::optional<std::string>& instance_id);
-  void apply_record(partition_data& pd, const model::decoded_record& r);
+  void apply_record(partition_data& pd, const batch_info& batch, const model::decoded_record& r);
 
   group_config _cfg;
   sluice::clock& _clock;

@@ -116,7 +116,9 @@ result<void> transaction_manager::load(int32_t partition, int32_t coordinator_ep
   auto& pd = *_partitions[partition];
   pd.txns.clear();
   pd.coordinator_epoch = coordinator_epoch;
-  auto r = store->read_all([&](const model::decoded_record& rec) { apply_record(pd, rec); });
+  auto r = store->read_all([&](const batch_info& batch, const model::decoded_record& rec) {
+    if (batch.control == control_type::none) apply_record(pd, rec);
+  });
   if (!r) {
     _partitions.erase(partition);
     return r.error();

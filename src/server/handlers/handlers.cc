@@ -72,6 +72,8 @@ const handler_entry table[] = {
     // Transactions, partition side.
     entry<protocol::write_txn_markers_api>(),
     entry<protocol::describe_producers_api>(),
+    // Transactional offsets (docs/groups.md); the marker side is group_coordinator::on_txn_marker.
+    entry<protocol::txn_offset_commit_api>(),
 };
 
 }  // namespace

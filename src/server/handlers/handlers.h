@@ -68,6 +68,8 @@ asio::awaitable<void> handle(request_context&, protocol::heartbeat_request&, pro
 asio::awaitable<void> handle(request_context&, protocol::leave_group_request&, protocol::leave_group_response&);
 asio::awaitable<void> handle(request_context&, protocol::offset_commit_request&, protocol::offset_commit_response&);
 asio::awaitable<void> handle(request_context&, protocol::offset_fetch_request&, protocol::offset_fetch_response&);
+asio::awaitable<void> handle(request_context&, protocol::txn_offset_commit_request&,
+                             protocol::txn_offset_commit_response&);
 asio::awaitable<void> handle(request_context&, protocol::describe_groups_request&, protocol::describe_groups_response&);
 asio::awaitable<void> handle(request_context&, protocol::list_groups_request&, protocol::list_groups_response&);
 asio::awaitable<void> handle(request_context&, protocol::delete_groups_request&, protocol::delete_groups_response&);

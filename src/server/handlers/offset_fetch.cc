@@ -1,5 +1,7 @@
 // OffsetFetch (key 9), v0-8: a group's committed offsets (-1 where none). v2+: null topics =
-// every committed offset of the group; v8: several groups per request.
+// every committed offset of the group; v7+: require_stable answers UNSTABLE_OFFSET_COMMIT for
+// partitions with transactional offsets still pending (older versions get the committed value);
+// v8: several groups per request.
 #include "server/handlers/group_common.h"
 #include "server/handlers/handlers.h"
 
@@ -11,13 +13,16 @@ using E = protocol::error_code;
 
 // Null `tps`: every committed offset of the group.
 asio::awaitable<cg::fetch_offsets_response> fetch_group(broker_services& broker, const std::string& group_id,
-                                                        const std::optional<std::vector<cg::topic_partition_id>>& tps) {
+                                                        const std::optional<std::vector<cg::topic_partition_id>>& tps,
+                                                        bool require_stable) {
   if (group_id.empty()) {
     cg::fetch_offsets_response r;
     r.error = E::invalid_group_id;
     co_return r;
   }
-  auto fn = [&](cg::group_manager& gm, int32_t partition) { return gm.fetch_offsets(partition, group_id, tps); };
+  auto fn = [&](cg::group_manager& gm, int32_t partition) {
+    return gm.fetch_offsets(partition, group_id, tps, require_stable);
+  };
   auto out = co_await on_group_shard(broker, group_id, fn);
   if (out) co_return std::move(*out);
   cg::fetch_offsets_response r;
@@ -57,11 +62,12 @@ void add_offsets(const std::vector<cg::fetched_offset>& offsets, std::vector<Top
 asio::awaitable<void> handle(request_context& ctx, protocol::offset_fetch_request& req,
                              protocol::offset_fetch_response& resp) {
   auto& broker = ctx.broker;
+  const bool require_stable = ctx.version() >= 7 && req.require_stable;
   if (ctx.version() >= 8) {
     for (const auto& g : req.groups) {
       std::optional<std::vector<cg::topic_partition_id>> tps;
       if (g.topics) tps = wanted(*g.topics);
-      auto r = co_await fetch_group(broker, g.group_id, tps);
+      auto r = co_await fetch_group(broker, g.group_id, tps, require_stable);
       protocol::offset_fetch_response::offset_fetch_response_group rg;
       rg.group_id = g.group_id;
       rg.error_code = code(r.error);
@@ -72,7 +78,7 @@ asio::awaitable<void> handle(request_context& ctx, protocol::offset_fetch_reques
   }
   std::optional<std::vector<cg::topic_partition_id>> tps;
   if (req.topics) tps = wanted(*req.topics);
-  auto r = co_await fetch_group(broker, req.group_id, tps);
+  auto r = co_await fetch_group(broker, req.group_id, tps, require_stable);
   if (ctx.version() >= 2) {
     resp.error_code = code(r.error);
   } else if (r.error != E::none && tps) {
