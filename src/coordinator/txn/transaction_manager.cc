@@ -494,18 +494,22 @@ void transaction_manager::end_txn(int32_t partition, const std::string& transact
   done(errc::invalid_txn_state);
 }
 
-bool transaction_manager::markers_written(const marker_work& work) {
+bool transaction_manager::awaits_markers(const marker_work& work) const {
   auto pit = _partitions.find(work.txn_partition);
   if (pit == _partitions.end() || !pit->second->loaded || pit->second->coordinator_epoch != work.coordinator_epoch)
     return false;
-  auto& pd = *pit->second;
+  const auto& pd = *pit->second;
   auto it = pd.txns.find(work.transactional_id);
   if (it == pd.txns.end()) return false;
-  auto& t = it->second;
+  const auto& t = it->second;
   const auto want = work.commit ? txn_state::prepare_commit : txn_state::prepare_abort;
-  if (t.pending || t.state != want || t.producer_id != work.producer_id || t.producer_epoch != work.producer_epoch)
-    return false;
-  complete(pd, t);
+  return !t.pending && t.state == want && t.producer_id == work.producer_id && t.producer_epoch == work.producer_epoch;
+}
+
+bool transaction_manager::markers_written(const marker_work& work) {
+  if (!awaits_markers(work)) return false;
+  auto& pd = *_partitions.at(work.txn_partition);
+  complete(pd, pd.txns.at(work.transactional_id));
   return true;
 }
 

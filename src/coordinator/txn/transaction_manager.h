@@ -152,6 +152,10 @@ class transaction_manager {
   // already completed or with a write in flight) are ignored and answer false. A failed
   // Complete* write leaves Prepare*: tick() re-emits the work.
   bool markers_written(const marker_work& work);
+  // Whether `work` is still what the coordinator waits for (the marker sender stops otherwise):
+  // the partition is loaded in the work's coordinator epoch and the transaction is in the
+  // work's Prepare* state with its producer id and epoch, no write in flight.
+  bool awaits_markers(const marker_work& work) const;
 
   // KIP-890 produce verification: does the Ongoing transaction of (transactional_id,
   // producer_id, producer_epoch) include `tp`? NOT_COORDINATOR / COORDINATOR_LOAD_IN_PROGRESS

@@ -584,8 +584,16 @@ TEST_F(TransactionManager, MarkersConfirmationWaitsForCompleteToReplicate) {
   ASSERT_EQ(add_partitions(P, "tx", a.producer_id, a.producer_epoch, {{"t", 0}}), errc::none);
   ASSERT_EQ(end_txn(P, "tx", a.producer_id, a.producer_epoch, true), errc::none);
   ASSERT_EQ(markers.size(), 1u);
+  EXPECT_TRUE(tm->awaits_markers(markers[0]));
+  auto other_epoch = markers[0];
+  other_epoch.producer_epoch++;
+  EXPECT_FALSE(tm->awaits_markers(other_epoch));
+  auto other_result = markers[0];
+  other_result.commit = false;
+  EXPECT_FALSE(tm->awaits_markers(other_result));
   log->hold = true;
   EXPECT_TRUE(tm->markers_written(markers[0]));
+  EXPECT_FALSE(tm->awaits_markers(markers[0]));
   EXPECT_FALSE(tm->markers_written(markers[0]));  // already being completed
   EXPECT_EQ(state(), "PrepareCommit");
   EXPECT_EQ(end_txn(P, "tx", a.producer_id, a.producer_epoch, true), errc::concurrent_transactions);

@@ -69,6 +69,12 @@ const handler_entry table[] = {
     entry<protocol::list_groups_api>(),
     entry<protocol::delete_groups_api>(),
     entry<protocol::offset_delete_api>(),
+    // Transactions, coordinator side.
+    entry<protocol::add_partitions_to_txn_api>(),
+    entry<protocol::add_offsets_to_txn_api>(),
+    entry<protocol::end_txn_api>(),
+    entry<protocol::describe_transactions_api>(),
+    entry<protocol::list_transactions_api>(),
 };
 
 }  // namespace

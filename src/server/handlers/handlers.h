@@ -73,6 +73,16 @@ asio::awaitable<void> handle(request_context&, protocol::list_groups_request&, p
 asio::awaitable<void> handle(request_context&, protocol::delete_groups_request&, protocol::delete_groups_response&);
 asio::awaitable<void> handle(request_context&, protocol::offset_delete_request&, protocol::offset_delete_response&);
 asio::awaitable<void> handle(request_context&, protocol::init_producer_id_request&, protocol::init_producer_id_response&);
+// Transactions, coordinator side (server/txn_coordinator.h).
+asio::awaitable<void> handle(request_context&, protocol::add_partitions_to_txn_request&,
+                             protocol::add_partitions_to_txn_response&);
+asio::awaitable<void> handle(request_context&, protocol::add_offsets_to_txn_request&,
+                             protocol::add_offsets_to_txn_response&);
+asio::awaitable<void> handle(request_context&, protocol::end_txn_request&, protocol::end_txn_response&);
+asio::awaitable<void> handle(request_context&, protocol::describe_transactions_request&,
+                             protocol::describe_transactions_response&);
+asio::awaitable<void> handle(request_context&, protocol::list_transactions_request&,
+                             protocol::list_transactions_response&);
 
 // ApiVersions body answering an unsupported ApiVersions version (always encoded as v0).
 protocol::api_versions_response api_versions_body(int16_t error_code);
