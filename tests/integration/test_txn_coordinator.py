@@ -362,3 +362,25 @@ def test_describe_and_list_transactions(broker, topic_name):
         assert d["tx-list-2"]["producer_id"] == pid2
         assert d["nobody"]["error"] == TRANSACTIONAL_ID_NOT_FOUND
         assert d["tx-list-1"]["state"] == "Empty" and d["tx-list-1"]["start_ms"] == -1
+
+
+def test_coordinator_aborts_transaction_past_its_timeout(broker, topic_name):
+    import time
+    broker.create_topic(topic_name, 1)
+    tid = "tx-timeout"
+    with KafkaConnection(broker.host, broker.port) as conn:
+        coordinator_ready(conn, tid)
+        err, pid, epoch = init_producer_id(conn, 4, transactional_id=tid, timeout_ms=1000)
+        assert err == NONE
+        assert add_partitions(conn, 3, tid, pid, epoch, {topic_name: [0]}) == {(topic_name, 0): NONE}
+        started = time.monotonic()
+        deadline = started + 15
+        d = describe_txns(conn, [tid])[tid]
+        while d["state"] == "Ongoing" and time.monotonic() < deadline:
+            time.sleep(0.1)
+            d = describe_txns(conn, [tid])[tid]
+        # Aborted by the coordinator, no earlier than the timeout, with a bumped (fencing) epoch.
+        assert d["state"] in ("PrepareAbort", "CompleteAbort"), d
+        assert time.monotonic() - started >= 0.9
+        assert (d["producer_id"], d["epoch"]) == (pid, epoch + 1)
+        assert end_txn(conn, 3, tid, pid, epoch, True) == PRODUCER_FENCED
