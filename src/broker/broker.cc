@@ -26,6 +26,7 @@
 #include "net/shard_group.h"
 #include "server/dispatcher.h"
 #include "server/group_coordinator.h"
+#include "server/txn_coordinator.h"
 #include "server/partition_manager.h"
 #include "server/replica_fetcher.h"
 #include "server/request_context.h"
@@ -310,10 +311,16 @@ int run_broker(const server::broker_config& config) {
   // Declared after `shards`' loops are created and destroyed before them (its timers live there).
   auto groups = std::make_unique<server::group_coordinator>(shards, *partitions, broker_id,
                                                              server::group_config_from(config), system_clock::instance());
-  partitions->set_image_listener([&groups](const cluster::metadata_image& img) { groups->on_image(img); });
+  auto txns = std::make_unique<server::txn_coordinator>(shards, *partitions, broker_id, producer_ids,
+                                                        server::txn_coordinator_settings_from(config),
+                                                        system_clock::instance());
+  partitions->set_image_listener([&groups, &txns](const cluster::metadata_image& img) {
+    groups->on_image(img);
+    txns->on_image(img);
+  });
   services = std::make_unique<server::broker_services>(server::broker_services{
       shards, *controller, *partitions, config_holder, config, settings, system_clock::instance(), producer_ids,
-      groups.get()});
+      groups.get(), txns.get()});
   dispatch = std::make_unique<server::dispatcher>(*services);
   forward.target = dispatch.get();
 
@@ -322,6 +329,9 @@ int run_broker(const server::broker_config& config) {
   // Group state of every __consumer_offsets partition is rebuilt from its log; requests for a
   // partition still loading get COORDINATOR_LOAD_IN_PROGRESS.
   asio::co_spawn(shards.context(0), groups->load_all(), asio::detached);
+  // Likewise the transactional ids of every led __transaction_state partition.
+  txns->start();
+  asio::co_spawn(shards.context(0), txns->load_all(), asio::detached);
   for (auto& l : bound) l->start_accepting();
   log->info("Sluice broker {} started: listening on {}:{} (advertised {}:{}), {} shards, data in {}", broker_id,
             listeners.front().host.empty() ? "*" : listeners.front().host, bound.front()->port(), adv.host, adv.port,

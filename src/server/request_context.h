@@ -19,6 +19,7 @@
 namespace sluice::server {
 
 class group_coordinator;
+class txn_coordinator;
 
 // The broker config plus its dynamic updates. Control path only (mutex).
 class config_holder {
@@ -55,6 +56,7 @@ struct broker_services {
   sluice::clock& clock;
   coordinator::producer_id_manager& producer_ids;  // InitProducerId
   group_coordinator* groups = nullptr;             // consumer groups (server/group_coordinator.h)
+  txn_coordinator* txns = nullptr;                 // transactions (server/txn_coordinator.h)
 };
 
 struct request_context {

@@ -42,6 +42,7 @@ asio::awaitable<bool> ensure_internal_topic(broker_services& broker, const std::
   if (offsets) {
     req.configs["segment.bytes"] = std::to_string(cfg.get_int("offsets.topic.segment.bytes"));
   } else {
+    req.configs["segment.bytes"] = std::to_string(cfg.get_int("transaction.state.log.segment.bytes"));
     req.configs["min.insync.replicas"] =
         std::to_string(std::min<int64_t>(cfg.get_int("transaction.state.log.min.isr"), rf));
   }

@@ -36,7 +36,7 @@ NONE = 0
 OUT_OF_ORDER_SEQUENCE_NUMBER = 45
 INVALID_PRODUCER_EPOCH = 47
 INVALID_TXN_STATE = 48
-TRANSACTIONAL_ID_AUTHORIZATION_FAILED = 53
+NOT_COORDINATOR = 16
 UNKNOWN_PRODUCER_ID = 59
 INVALID_REQUEST = 42
 INVALID_RECORD = 87
@@ -104,10 +104,11 @@ def test_init_producer_id_all_versions_give_unique_ids(broker):
         # Half-set id/epoch is INVALID_REQUEST.
         assert init_producer_id(conn, 4, producer_id=5, producer_epoch=-1)[0] == INVALID_REQUEST
         assert init_producer_id(conn, 3, producer_id=-1, producer_epoch=2)[0] == INVALID_REQUEST
-        # Transactions are not there yet: a clear, fatal error; an empty id is INVALID_REQUEST.
+        # A transactional id goes to its transaction coordinator, which does not exist before
+        # FindCoordinator creates __transaction_state (test_txn_coordinator.py covers the rest);
+        # an empty id is INVALID_REQUEST.
         for version in range(5):
-            assert init_producer_id(conn, version, transactional_id="txn-1") == (
-                TRANSACTIONAL_ID_AUTHORIZATION_FAILED, -1, -1)
+            assert init_producer_id(conn, version, transactional_id="txn-1") == (NOT_COORDINATOR, -1, -1)
         assert init_producer_id(conn, 1, transactional_id="")[0] == INVALID_REQUEST
     # Ids are never reused after a restart (blocks come from the metadata store).
     broker.restart()

@@ -1,15 +1,16 @@
 #pragma once
 // Kafka's transaction coordinator state machine, without I/O: one transaction_manager per shard
 // holds every transactional id whose __transaction_state partition that shard owns. Everything
-// here runs on that one shard: no locks, and every call answers synchronously.
+// here runs on that one shard: no locks.
 //
 // States: Empty -> Ongoing -> PrepareCommit | PrepareAbort -> CompleteCommit | CompleteAbort,
 // then Ongoing again on the next AddPartitions/AddOffsets. Every transition is appended to the
-// partition's txn_log_store (txn_log_format.h) before it is acknowledged; an append failure
-// leaves the state unchanged and answers COORDINATOR_NOT_AVAILABLE (retriable).
-// Not yet: waiting for the append to be replicated (internal_partition::wait_replicated, as the
-// group manager does) before acknowledging; it needs the asynchronous answers that come with
-// wiring this manager to its handlers. Until then an acknowledged transition is only appended.
+// partition's txn_log_store (txn_log_format.h) and applied to the in-memory state only once the
+// store reports it replicated (internal_partition::wait_replicated); the answer comes then,
+// through the request's completion callback (possibly before the call returns). While a
+// transition is in flight for a transactional id (Kafka's pendingState), every other request for
+// that id answers CONCURRENT_TRANSACTIONS. A failed write leaves the state unchanged and answers
+// as Kafka's TransactionStateManager (write_error below).
 //
 // Markers: entering Prepare* emits a marker_work through the injected marker_sink; the server
 // writes the COMMIT/ABORT control records to every listed partition and then calls
@@ -109,6 +110,12 @@ struct listed_txn {
   std::string state;
 };
 
+// How a failed write to __transaction_state answers (Kafka's TransactionStateManager):
+// unknown partition / not enough replicas (before or after the append) / timed out ->
+// COORDINATOR_NOT_AVAILABLE; not leader / storage error -> NOT_COORDINATOR; too large or anything
+// else -> UNKNOWN_SERVER_ERROR.
+errc write_error(std::error_code e);
+
 class transaction_manager {
  public:
   transaction_manager(txn_config cfg, sluice::clock& clock, producer_id_source ids, marker_sink markers);
@@ -126,18 +133,38 @@ class transaction_manager {
   partition_status status(int32_t partition) const;
 
   // `partition` is the transactional id's __transaction_state partition (placement.h).
-  init_pid_response init_producer_id(int32_t partition, const init_pid_request& req);
+  // Every request answers exactly once through `done`, on this shard, possibly before returning:
+  // at once for a refusal, otherwise when its write is replicated or failed. Unloading the
+  // partition answers pending requests NOT_COORDINATOR.
+  void init_producer_id(int32_t partition, const init_pid_request& req, std::function<void(init_pid_response)> done);
   // One error for all the partitions (Kafka answers every partition with it).
-  errc add_partitions(int32_t partition, const std::string& transactional_id, int64_t producer_id,
-                      int16_t producer_epoch, const std::vector<topic_partition>& partitions);
+  void add_partitions(int32_t partition, const std::string& transactional_id, int64_t producer_id,
+                      int16_t producer_epoch, const std::vector<topic_partition>& partitions,
+                      std::function<void(errc)> done);
   // Adds __consumer_offsets-`offsets_partition` (the group's partition) to the transaction.
-  errc add_offsets(int32_t partition, const std::string& transactional_id, int64_t producer_id,
-                   int16_t producer_epoch, int32_t offsets_partition);
-  errc end_txn(int32_t partition, const std::string& transactional_id, int64_t producer_id, int16_t producer_epoch,
-               bool commit);
-  // The server wrote every marker of `work`. Stale confirmations (another epoch, the partition
-  // no longer owned, the transaction already completed) are ignored and answer false.
+  void add_offsets(int32_t partition, const std::string& transactional_id, int64_t producer_id,
+                   int16_t producer_epoch, int32_t offsets_partition, std::function<void(errc)> done);
+  // Answers once Prepare* is replicated (the markers phase continues in the background).
+  void end_txn(int32_t partition, const std::string& transactional_id, int64_t producer_id, int16_t producer_epoch,
+               bool commit, std::function<void(errc)> done);
+  // The server wrote every marker of `work`. Answers true when the transition to Complete* was
+  // started; stale confirmations (another epoch, the partition no longer owned, the transaction
+  // already completed or with a write in flight) are ignored and answer false. A failed
+  // Complete* write leaves Prepare*: tick() re-emits the work.
   bool markers_written(const marker_work& work);
+  // Whether `work` is still what the coordinator waits for (the marker sender stops otherwise):
+  // the partition is loaded in the work's coordinator epoch and the transaction is in the
+  // work's Prepare* state with its producer id and epoch, no write in flight.
+  bool awaits_markers(const marker_work& work) const;
+
+  // KIP-890 produce verification: does the Ongoing transaction of (transactional_id,
+  // producer_id, producer_epoch) include `tp`? NOT_COORDINATOR / COORDINATOR_LOAD_IN_PROGRESS
+  // when the partition is not loaded here; INVALID_PRODUCER_ID_MAPPING for an unknown id or
+  // another producer id; PRODUCER_FENCED for another epoch; CONCURRENT_TRANSACTIONS while a
+  // transition is in flight; INVALID_TXN_STATE when the transaction is not Ongoing or does not
+  // include `tp` (Kafka answers a verification of a missing partition with INVALID_TXN_STATE).
+  errc verify(int32_t partition, const std::string& transactional_id, int64_t producer_id, int16_t producer_epoch,
+              const topic_partition& tp) const;
 
   // Aborts Ongoing transactions past their timeout (epoch bumped, as Kafka's coordinator-initiated
   // abort fences the producer), re-emits unconfirmed marker work, and every
@@ -160,11 +187,20 @@ class transaction_manager {
 
   partition_data* owned(int32_t partition, errc& err);
   const partition_data* owned(int32_t partition, errc& err) const;
-  errc persist(partition_data& pd, txn_metadata& current, const txn_metadata& next);
-  errc prepare_end(partition_data& pd, txn_metadata& t, bool commit, bool bump_epoch);
-  errc complete(partition_data& pd, txn_metadata& t);
-  errc add(int32_t partition, const std::string& transactional_id, int64_t producer_id, int16_t producer_epoch,
-           const std::vector<topic_partition>& partitions);
+  // Checks the id's producer id/epoch and that no transition is in flight.
+  txn_metadata* usable(partition_data& pd, const std::string& transactional_id, int64_t producer_id,
+                       int16_t producer_epoch, errc& err);
+  // Writes `next` for `current` (which must have no transition in flight) and marks it pending;
+  // once replicated, the id's metadata becomes `next` and `then` gets errc::none; a failed
+  // write leaves the metadata and answers write_error(). `then` runs possibly before persist
+  // returns; when the partition was unloaded meanwhile it gets NOT_COORDINATOR.
+  void persist(partition_data& pd, txn_metadata& current, const txn_metadata& next, std::function<void(errc)> then);
+  void prepare_end(partition_data& pd, txn_metadata& t, bool commit, bool bump_epoch, std::function<void(errc)> then);
+  void complete(partition_data& pd, txn_metadata& t);
+  void add(int32_t partition, const std::string& transactional_id, int64_t producer_id, int16_t producer_epoch,
+           const std::vector<topic_partition>& partitions, std::function<void(errc)> done);
+  // The transaction `id` in partition `partition` of load generation `generation`, if still there.
+  txn_metadata* lookup(int32_t partition, uint64_t generation, const std::string& id);
   void emit(partition_data& pd, txn_metadata& t);
   void resume_markers(partition_data& pd, txn_metadata& t);
   void apply_record(partition_data& pd, const model::decoded_record& r);
@@ -176,6 +212,7 @@ class transaction_manager {
   marker_sink _markers;
   std::map<int32_t, std::unique_ptr<partition_data>> _partitions;
   int64_t _next_expiry_check_ms = 0;  // monotonic
+  uint64_t _generation = 0;  // load generations, unique across partitions and reloads
 };
 
 }  // namespace sluice::coordinator::txn

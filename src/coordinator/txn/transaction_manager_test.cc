@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
+
 #include "coordinator/testing/memory_partition.h"
 
 namespace sluice::coordinator::txn {
@@ -38,7 +40,33 @@ struct TransactionManager : ::testing::Test {
     r.transaction_timeout_ms = timeout;
     r.producer_id = pid;
     r.producer_epoch = epoch;
-    return tm->init_producer_id(P, r);
+    return init_req(r);
+  }
+  // The manager's answer, which the memory store gives synchronously unless log->hold is set.
+  init_pid_response init_req(const init_pid_request& r, int32_t partition = P) {
+    std::optional<init_pid_response> got;
+    tm->init_producer_id(partition, r, [&](init_pid_response x) { got = x; });
+    EXPECT_TRUE(got) << "no synchronous answer";
+    return got.value_or(init_pid_response{errc::unknown_server_error});
+  }
+  errc add_partitions(int32_t partition, const std::string& id, int64_t pid, int16_t epoch,
+                      const std::vector<topic_partition>& tps) {
+    std::optional<errc> got;
+    tm->add_partitions(partition, id, pid, epoch, tps, [&](errc e) { got = e; });
+    EXPECT_TRUE(got) << "no synchronous answer";
+    return got.value_or(errc::unknown_server_error);
+  }
+  errc add_offsets(int32_t partition, const std::string& id, int64_t pid, int16_t epoch, int32_t op) {
+    std::optional<errc> got;
+    tm->add_offsets(partition, id, pid, epoch, op, [&](errc e) { got = e; });
+    EXPECT_TRUE(got) << "no synchronous answer";
+    return got.value_or(errc::unknown_server_error);
+  }
+  errc end_txn(int32_t partition, const std::string& id, int64_t pid, int16_t epoch, bool commit) {
+    std::optional<errc> got;
+    tm->end_txn(partition, id, pid, epoch, commit, [&](errc e) { got = e; });
+    EXPECT_TRUE(got) << "no synchronous answer";
+    return got.value_or(errc::unknown_server_error);
   }
   // The last decoded value written to the log.
   txn_log_value last_value() {
@@ -74,23 +102,23 @@ TEST_F(TransactionManager, InitProducerIdValidatesRequest) {
   init_pid_request r;
   r.transactional_id = "tx";
   r.transaction_timeout_ms = 1000;
-  EXPECT_EQ(tm->init_producer_id(P + 1, r).error, errc::not_coordinator);
+  EXPECT_EQ(init_req(r, P + 1).error, errc::not_coordinator);
   tm->begin_loading(P + 1);
-  EXPECT_EQ(tm->init_producer_id(P + 1, r).error, errc::coordinator_load_in_progress);
+  EXPECT_EQ(init_req(r, P + 1).error, errc::coordinator_load_in_progress);
   EXPECT_TRUE(log->records.empty());
 }
 
 TEST_F(TransactionManager, CommitFlowWritesEachStepBeforeAnswering) {
   auto r = init();
-  EXPECT_EQ(tm->add_partitions(P, "tx", r.producer_id, r.producer_epoch, {{"t", 1}, {"t", 0}}), errc::none);
+  EXPECT_EQ(add_partitions(P, "tx", r.producer_id, r.producer_epoch, {{"t", 1}, {"t", 0}}), errc::none);
   EXPECT_EQ(last_value().state, txn_state::ongoing);
   EXPECT_EQ(last_value().partitions, (std::map<std::string, std::vector<int32_t>>{{"t", {0, 1}}}));
   const auto n = log->records.size();
   // Already included: nothing written.
-  EXPECT_EQ(tm->add_partitions(P, "tx", r.producer_id, r.producer_epoch, {{"t", 0}}), errc::none);
+  EXPECT_EQ(add_partitions(P, "tx", r.producer_id, r.producer_epoch, {{"t", 0}}), errc::none);
   EXPECT_EQ(log->records.size(), n);
-  EXPECT_EQ(tm->add_offsets(P, "tx", r.producer_id, r.producer_epoch, 17), errc::none);
-  EXPECT_EQ(tm->end_txn(P, "tx", r.producer_id, r.producer_epoch, true), errc::none);
+  EXPECT_EQ(add_offsets(P, "tx", r.producer_id, r.producer_epoch, 17), errc::none);
+  EXPECT_EQ(end_txn(P, "tx", r.producer_id, r.producer_epoch, true), errc::none);
   EXPECT_EQ(last_value().state, txn_state::prepare_commit);
   ASSERT_EQ(markers.size(), 1u);
   const auto& w = markers[0];
@@ -101,50 +129,50 @@ TEST_F(TransactionManager, CommitFlowWritesEachStepBeforeAnswering) {
   EXPECT_EQ(w.txn_partition, P);
   EXPECT_EQ(w.partitions, (std::vector<topic_partition>{{"__consumer_offsets", 17}, {"t", 0}, {"t", 1}}));
   // While preparing: retries of the same outcome wait, the other outcome is illegal.
-  EXPECT_EQ(tm->end_txn(P, "tx", r.producer_id, r.producer_epoch, true), errc::concurrent_transactions);
-  EXPECT_EQ(tm->end_txn(P, "tx", r.producer_id, r.producer_epoch, false), errc::invalid_txn_state);
-  EXPECT_EQ(tm->add_partitions(P, "tx", r.producer_id, r.producer_epoch, {{"u", 0}}), errc::concurrent_transactions);
+  EXPECT_EQ(end_txn(P, "tx", r.producer_id, r.producer_epoch, true), errc::concurrent_transactions);
+  EXPECT_EQ(end_txn(P, "tx", r.producer_id, r.producer_epoch, false), errc::invalid_txn_state);
+  EXPECT_EQ(add_partitions(P, "tx", r.producer_id, r.producer_epoch, {{"u", 0}}), errc::concurrent_transactions);
   EXPECT_EQ(init().error, errc::concurrent_transactions);
   EXPECT_TRUE(tm->markers_written(w));
   EXPECT_EQ(last_value().state, txn_state::complete_commit);
   EXPECT_TRUE(last_value().partitions.empty());
   EXPECT_FALSE(tm->markers_written(w));  // a duplicate confirmation changes nothing
-  EXPECT_EQ(tm->end_txn(P, "tx", r.producer_id, r.producer_epoch, true), errc::none);  // idempotent retry
-  EXPECT_EQ(tm->end_txn(P, "tx", r.producer_id, r.producer_epoch, false), errc::invalid_txn_state);
+  EXPECT_EQ(end_txn(P, "tx", r.producer_id, r.producer_epoch, true), errc::none);  // idempotent retry
+  EXPECT_EQ(end_txn(P, "tx", r.producer_id, r.producer_epoch, false), errc::invalid_txn_state);
   // The next transaction starts afresh.
   clock.advance_ms(50);
-  EXPECT_EQ(tm->add_partitions(P, "tx", r.producer_id, r.producer_epoch, {{"u", 2}}), errc::none);
+  EXPECT_EQ(add_partitions(P, "tx", r.producer_id, r.producer_epoch, {{"u", 2}}), errc::none);
   EXPECT_EQ(last_value().partitions, (std::map<std::string, std::vector<int32_t>>{{"u", {2}}}));
   EXPECT_EQ(last_value().start_timestamp_ms, clock.wall_ms());
 }
 
 TEST_F(TransactionManager, AbortFlowAndIllegalSteps) {
   auto r = init();
-  EXPECT_EQ(tm->end_txn(P, "tx", r.producer_id, r.producer_epoch, false), errc::invalid_txn_state);  // Empty
-  EXPECT_EQ(tm->add_partitions(P, "nope", r.producer_id, r.producer_epoch, {{"t", 0}}), errc::invalid_producer_id_mapping);
-  EXPECT_EQ(tm->add_partitions(P, "tx", r.producer_id + 1, r.producer_epoch, {{"t", 0}}), errc::invalid_producer_id_mapping);
-  EXPECT_EQ(tm->add_partitions(P, "tx", r.producer_id, r.producer_epoch + 1, {{"t", 0}}), errc::producer_fenced);
-  EXPECT_EQ(tm->add_partitions(P, "tx", r.producer_id, r.producer_epoch, {{std::string(40000, 't'), 0}}),
+  EXPECT_EQ(end_txn(P, "tx", r.producer_id, r.producer_epoch, false), errc::invalid_txn_state);  // Empty
+  EXPECT_EQ(add_partitions(P, "nope", r.producer_id, r.producer_epoch, {{"t", 0}}), errc::invalid_producer_id_mapping);
+  EXPECT_EQ(add_partitions(P, "tx", r.producer_id + 1, r.producer_epoch, {{"t", 0}}), errc::invalid_producer_id_mapping);
+  EXPECT_EQ(add_partitions(P, "tx", r.producer_id, r.producer_epoch + 1, {{"t", 0}}), errc::producer_fenced);
+  EXPECT_EQ(add_partitions(P, "tx", r.producer_id, r.producer_epoch, {{std::string(40000, 't'), 0}}),
             errc::invalid_request);
-  EXPECT_EQ(tm->add_partitions(P, "tx", r.producer_id, r.producer_epoch, {{"", 0}}), errc::invalid_request);
+  EXPECT_EQ(add_partitions(P, "tx", r.producer_id, r.producer_epoch, {{"", 0}}), errc::invalid_request);
   EXPECT_EQ(state(), "Empty");
-  EXPECT_EQ(tm->end_txn(P, "tx", r.producer_id + 1, r.producer_epoch, true), errc::invalid_producer_id_mapping);
-  EXPECT_EQ(tm->add_partitions(P, "tx", r.producer_id, r.producer_epoch, {{"t", 0}}), errc::none);
-  EXPECT_EQ(tm->end_txn(P, "tx", r.producer_id, r.producer_epoch, false), errc::none);
+  EXPECT_EQ(end_txn(P, "tx", r.producer_id + 1, r.producer_epoch, true), errc::invalid_producer_id_mapping);
+  EXPECT_EQ(add_partitions(P, "tx", r.producer_id, r.producer_epoch, {{"t", 0}}), errc::none);
+  EXPECT_EQ(end_txn(P, "tx", r.producer_id, r.producer_epoch, false), errc::none);
   EXPECT_EQ(state(), "PrepareAbort");
   ASSERT_EQ(markers.size(), 1u);
   EXPECT_FALSE(markers[0].commit);
-  EXPECT_EQ(tm->end_txn(P, "tx", r.producer_id, r.producer_epoch, true), errc::invalid_txn_state);
-  EXPECT_EQ(tm->end_txn(P, "tx", r.producer_id, r.producer_epoch, false), errc::concurrent_transactions);
+  EXPECT_EQ(end_txn(P, "tx", r.producer_id, r.producer_epoch, true), errc::invalid_txn_state);
+  EXPECT_EQ(end_txn(P, "tx", r.producer_id, r.producer_epoch, false), errc::concurrent_transactions);
   EXPECT_TRUE(tm->markers_written(markers[0]));
   EXPECT_EQ(state(), "CompleteAbort");
-  EXPECT_EQ(tm->end_txn(P, "tx", r.producer_id, r.producer_epoch, false), errc::none);
-  EXPECT_EQ(tm->end_txn(P, "tx", r.producer_id, r.producer_epoch, true), errc::invalid_txn_state);
+  EXPECT_EQ(end_txn(P, "tx", r.producer_id, r.producer_epoch, false), errc::none);
+  EXPECT_EQ(end_txn(P, "tx", r.producer_id, r.producer_epoch, true), errc::invalid_txn_state);
 }
 
 TEST_F(TransactionManager, ZombieFencing) {
   auto a = init();
-  ASSERT_EQ(tm->add_partitions(P, "tx", a.producer_id, a.producer_epoch, {{"t", 0}}), errc::none);
+  ASSERT_EQ(add_partitions(P, "tx", a.producer_id, a.producer_epoch, {{"t", 0}}), errc::none);
   // A second instance starts: the open transaction is aborted with a bumped epoch first.
   EXPECT_EQ(init().error, errc::concurrent_transactions);
   EXPECT_EQ(state(), "PrepareAbort");
@@ -153,21 +181,21 @@ TEST_F(TransactionManager, ZombieFencing) {
   EXPECT_EQ(markers[0].producer_epoch, a.producer_epoch + 1);  // the fencing epoch goes into the markers
   EXPECT_EQ(init().error, errc::concurrent_transactions);     // still aborting
   // The zombie can no longer act.
-  EXPECT_EQ(tm->end_txn(P, "tx", a.producer_id, a.producer_epoch, true), errc::producer_fenced);
-  EXPECT_EQ(tm->add_partitions(P, "tx", a.producer_id, a.producer_epoch, {{"t", 1}}), errc::producer_fenced);
+  EXPECT_EQ(end_txn(P, "tx", a.producer_id, a.producer_epoch, true), errc::producer_fenced);
+  EXPECT_EQ(add_partitions(P, "tx", a.producer_id, a.producer_epoch, {{"t", 1}}), errc::producer_fenced);
   ASSERT_TRUE(tm->markers_written(markers[0]));
   auto b = init();
   EXPECT_EQ(b.error, errc::none);
   EXPECT_EQ(b.producer_id, a.producer_id);
   EXPECT_EQ(b.producer_epoch, a.producer_epoch + 2);
-  EXPECT_EQ(tm->add_partitions(P, "tx", a.producer_id, a.producer_epoch, {{"t", 1}}), errc::producer_fenced);
-  EXPECT_EQ(tm->end_txn(P, "tx", a.producer_id, a.producer_epoch, false), errc::producer_fenced);
+  EXPECT_EQ(add_partitions(P, "tx", a.producer_id, a.producer_epoch, {{"t", 1}}), errc::producer_fenced);
+  EXPECT_EQ(end_txn(P, "tx", a.producer_id, a.producer_epoch, false), errc::producer_fenced);
   // KIP-360 from the zombie with its stale epoch: fenced, nothing written.
   const auto n = log->records.size();
   EXPECT_EQ(init("tx", a.producer_id, a.producer_epoch).error, errc::producer_fenced);
   EXPECT_EQ(init("tx", a.producer_id + 5, 0).error, errc::producer_fenced);
   EXPECT_EQ(log->records.size(), n);
-  EXPECT_EQ(tm->add_partitions(P, "tx", b.producer_id, b.producer_epoch, {{"t", 1}}), errc::none);
+  EXPECT_EQ(add_partitions(P, "tx", b.producer_id, b.producer_epoch, {{"t", 1}}), errc::none);
 }
 
 TEST_F(TransactionManager, Kip360BumpAndLostResponseRetry) {
@@ -208,7 +236,7 @@ TEST_F(TransactionManager, EpochExhaustionRotatesProducerId) {
   EXPECT_EQ(again.producer_id, 1001);
   EXPECT_EQ(again.producer_epoch, 0);
   EXPECT_EQ(log->records.size(), n);
-  EXPECT_EQ(tm->add_partitions(P, "tx", 1001, 0, {{"t", 0}}), errc::none);
+  EXPECT_EQ(add_partitions(P, "tx", 1001, 0, {{"t", 0}}), errc::none);
 }
 
 TEST_F(TransactionManager, EpochExhaustionWithoutKip360) {
@@ -228,7 +256,7 @@ TEST_F(TransactionManager, EpochExhaustionWithoutKip360) {
 
 TEST_F(TransactionManager, TimeoutAbortsOngoingAndFencesProducer) {
   auto a = init("tx", -1, -1, 1000);
-  ASSERT_EQ(tm->add_partitions(P, "tx", a.producer_id, a.producer_epoch, {{"t", 0}}), errc::none);
+  ASSERT_EQ(add_partitions(P, "tx", a.producer_id, a.producer_epoch, {{"t", 0}}), errc::none);
   clock.advance_ms(1000);
   tm->tick();
   EXPECT_EQ(state(), "Ongoing");  // not older than the timeout yet
@@ -240,7 +268,7 @@ TEST_F(TransactionManager, TimeoutAbortsOngoingAndFencesProducer) {
   ASSERT_EQ(markers.size(), 1u);
   EXPECT_FALSE(markers[0].commit);
   EXPECT_EQ(markers[0].producer_epoch, a.producer_epoch + 1);
-  EXPECT_EQ(tm->end_txn(P, "tx", a.producer_id, a.producer_epoch, true), errc::producer_fenced);
+  EXPECT_EQ(end_txn(P, "tx", a.producer_id, a.producer_epoch, true), errc::producer_fenced);
   ASSERT_TRUE(tm->markers_written(markers[0]));
   EXPECT_EQ(state(), "CompleteAbort");
 }
@@ -249,8 +277,8 @@ TEST_F(TransactionManager, UnconfirmedMarkersAreReemitted) {
   cfg.marker_retry_interval_ms = 500;
   restart();
   auto a = init();
-  ASSERT_EQ(tm->add_partitions(P, "tx", a.producer_id, a.producer_epoch, {{"t", 0}}), errc::none);
-  ASSERT_EQ(tm->end_txn(P, "tx", a.producer_id, a.producer_epoch, true), errc::none);
+  ASSERT_EQ(add_partitions(P, "tx", a.producer_id, a.producer_epoch, {{"t", 0}}), errc::none);
+  ASSERT_EQ(end_txn(P, "tx", a.producer_id, a.producer_epoch, true), errc::none);
   ASSERT_EQ(markers.size(), 1u);
   clock.advance_ms(499);
   tm->tick();
@@ -271,24 +299,24 @@ TEST_F(TransactionManager, ReloadInEachState) {
   auto b = init("b");
   auto c = init("c");
   auto d = init("d");
-  ASSERT_EQ(tm->add_partitions(P, "b", b.producer_id, b.producer_epoch, {{"t", 0}}), errc::none);  // Ongoing
-  ASSERT_EQ(tm->add_partitions(P, "c", c.producer_id, c.producer_epoch, {{"t", 1}}), errc::none);
-  ASSERT_EQ(tm->end_txn(P, "c", c.producer_id, c.producer_epoch, true), errc::none);  // PrepareCommit
-  ASSERT_EQ(tm->add_partitions(P, "d", d.producer_id, d.producer_epoch, {{"t", 2}}), errc::none);
-  ASSERT_EQ(tm->end_txn(P, "d", d.producer_id, d.producer_epoch, false), errc::none);
+  ASSERT_EQ(add_partitions(P, "b", b.producer_id, b.producer_epoch, {{"t", 0}}), errc::none);  // Ongoing
+  ASSERT_EQ(add_partitions(P, "c", c.producer_id, c.producer_epoch, {{"t", 1}}), errc::none);
+  ASSERT_EQ(end_txn(P, "c", c.producer_id, c.producer_epoch, true), errc::none);  // PrepareCommit
+  ASSERT_EQ(add_partitions(P, "d", d.producer_id, d.producer_epoch, {{"t", 2}}), errc::none);
+  ASSERT_EQ(end_txn(P, "d", d.producer_id, d.producer_epoch, false), errc::none);
   ASSERT_TRUE(tm->markers_written(markers.back()));  // CompleteAbort
   auto e = init("e");
-  ASSERT_EQ(tm->add_partitions(P, "e", e.producer_id, e.producer_epoch, {{"t", 3}}), errc::none);
-  ASSERT_EQ(tm->end_txn(P, "e", e.producer_id, e.producer_epoch, false), errc::none);  // PrepareAbort
+  ASSERT_EQ(add_partitions(P, "e", e.producer_id, e.producer_epoch, {{"t", 3}}), errc::none);
+  ASSERT_EQ(end_txn(P, "e", e.producer_id, e.producer_epoch, false), errc::none);  // PrepareAbort
   auto f = init("f");
-  ASSERT_EQ(tm->add_partitions(P, "f", f.producer_id, f.producer_epoch, {{"t", 4}}), errc::none);
-  ASSERT_EQ(tm->end_txn(P, "f", f.producer_id, f.producer_epoch, true), errc::none);
+  ASSERT_EQ(add_partitions(P, "f", f.producer_id, f.producer_epoch, {{"t", 4}}), errc::none);
+  ASSERT_EQ(end_txn(P, "f", f.producer_id, f.producer_epoch, true), errc::none);
   ASSERT_TRUE(tm->markers_written(markers.back()));  // CompleteCommit
   restart();
   EXPECT_EQ(tm->txn_count(), 6u);
   EXPECT_EQ(state("e"), "PrepareAbort");
   EXPECT_EQ(state("f"), "CompleteCommit");
-  EXPECT_EQ(tm->end_txn(P, "f", f.producer_id, f.producer_epoch, true), errc::none);
+  EXPECT_EQ(end_txn(P, "f", f.producer_id, f.producer_epoch, true), errc::none);
   ASSERT_EQ(markers.size(), 2u);  // c and e resume, in transactional id order
   EXPECT_EQ(markers[1].transactional_id, "e");
   EXPECT_FALSE(markers[1].commit);
@@ -310,7 +338,7 @@ TEST_F(TransactionManager, ReloadInEachState) {
   EXPECT_TRUE(tm->markers_written(markers[0]));
   EXPECT_EQ(state("c"), "CompleteCommit");
   // The reloaded Ongoing transaction still belongs to its producer and still times out.
-  EXPECT_EQ(tm->end_txn(P, "b", b.producer_id, b.producer_epoch, true), errc::none);
+  EXPECT_EQ(end_txn(P, "b", b.producer_id, b.producer_epoch, true), errc::none);
   EXPECT_EQ(state("b"), "PrepareCommit");
   // A marker confirmation from another coordinator epoch is stale.
   auto stale = markers.back();
@@ -321,7 +349,7 @@ TEST_F(TransactionManager, ReloadInEachState) {
 
 TEST_F(TransactionManager, ReloadedOngoingTransactionStillTimesOut) {
   auto a = init("tx", -1, -1, 1000);
-  ASSERT_EQ(tm->add_partitions(P, "tx", a.producer_id, a.producer_epoch, {{"t", 0}}), errc::none);
+  ASSERT_EQ(add_partitions(P, "tx", a.producer_id, a.producer_epoch, {{"t", 0}}), errc::none);
   restart();
   clock.advance_ms(1001);
   tm->tick();
@@ -343,27 +371,28 @@ TEST_F(TransactionManager, UnloadAndTombstones) {
   tm->unload(P);
   EXPECT_EQ(tm->status(P), transaction_manager::partition_status::not_owned);
   EXPECT_EQ(tm->describe(P, "b").error, errc::not_coordinator);
-  EXPECT_EQ(tm->end_txn(P, "b", 1001, 0, true), errc::not_coordinator);
+  EXPECT_EQ(end_txn(P, "b", 1001, 0, true), errc::not_coordinator);
 }
 
 TEST_F(TransactionManager, StoreFailureLeavesStateUnchanged) {
   auto a = init();
-  ASSERT_EQ(tm->add_partitions(P, "tx", a.producer_id, a.producer_epoch, {{"t", 0}}), errc::none);
+  ASSERT_EQ(add_partitions(P, "tx", a.producer_id, a.producer_epoch, {{"t", 0}}), errc::none);
   log->fail = true;
-  EXPECT_EQ(tm->end_txn(P, "tx", a.producer_id, a.producer_epoch, true), errc::coordinator_not_available);
+  log->fail_with = write_errc::not_enough_replicas;
+  EXPECT_EQ(end_txn(P, "tx", a.producer_id, a.producer_epoch, true), errc::coordinator_not_available);
   EXPECT_EQ(state(), "Ongoing");
   EXPECT_TRUE(markers.empty());
   EXPECT_EQ(init("new").error, errc::coordinator_not_available);
   EXPECT_EQ(tm->describe(P, "new").error, errc::transactional_id_not_found);
   log->fail = false;
-  EXPECT_EQ(tm->end_txn(P, "tx", a.producer_id, a.producer_epoch, true), errc::none);
+  EXPECT_EQ(end_txn(P, "tx", a.producer_id, a.producer_epoch, true), errc::none);
   EXPECT_EQ(state(), "PrepareCommit");
 }
 
 TEST_F(TransactionManager, ListFiltersByStateAndProducerId) {
   auto a = init("a");
   init("b");
-  ASSERT_EQ(tm->add_partitions(P, "a", a.producer_id, a.producer_epoch, {{"t", 0}}), errc::none);
+  ASSERT_EQ(add_partitions(P, "a", a.producer_id, a.producer_epoch, {{"t", 0}}), errc::none);
   auto all = tm->list({}, {});
   ASSERT_EQ(all.size(), 2u);
   auto ongoing = tm->list({"Ongoing"}, {});
@@ -390,11 +419,11 @@ namespace {
 TEST_F(TransactionManager, EmptyTransactionCompletesAtOnce) {
   auto a = init();
   // AddPartitionsToTxn with no partitions still opens the transaction (as Kafka) ...
-  ASSERT_EQ(tm->add_partitions(P, "tx", a.producer_id, a.producer_epoch, {}), errc::none);
+  ASSERT_EQ(add_partitions(P, "tx", a.producer_id, a.producer_epoch, {}), errc::none);
   EXPECT_EQ(state(), "Ongoing");
   // ... and ending it has no markers to write: PrepareCommit then CompleteCommit, both logged.
   const auto n = log->records.size();
-  EXPECT_EQ(tm->end_txn(P, "tx", a.producer_id, a.producer_epoch, true), errc::none);
+  EXPECT_EQ(end_txn(P, "tx", a.producer_id, a.producer_epoch, true), errc::none);
   EXPECT_TRUE(markers.empty());
   EXPECT_EQ(state(), "CompleteCommit");
   ASSERT_EQ(log->records.size(), n + 2);
@@ -404,9 +433,9 @@ TEST_F(TransactionManager, EmptyTransactionCompletesAtOnce) {
 TEST_F(TransactionManager, ListDurationFilter) {
   auto a = init("a");
   auto b = init("b");
-  ASSERT_EQ(tm->add_partitions(P, "a", a.producer_id, a.producer_epoch, {{"t", 0}}), errc::none);
+  ASSERT_EQ(add_partitions(P, "a", a.producer_id, a.producer_epoch, {{"t", 0}}), errc::none);
   clock.advance_ms(5000);
-  ASSERT_EQ(tm->add_partitions(P, "b", b.producer_id, b.producer_epoch, {{"t", 1}}), errc::none);
+  ASSERT_EQ(add_partitions(P, "b", b.producer_id, b.producer_epoch, {{"t", 1}}), errc::none);
   clock.advance_ms(10);
   auto old = tm->list({}, {}, 1000);
   ASSERT_EQ(old.size(), 1u);
@@ -439,7 +468,7 @@ TEST_F(TransactionManager, IdleTransactionalIdsExpireWithTombstones) {
   restart();
   auto a = init("idle");
   auto b = init("busy");
-  ASSERT_EQ(tm->add_partitions(P, "busy", b.producer_id, b.producer_epoch, {{"t", 0}}), errc::none);
+  ASSERT_EQ(add_partitions(P, "busy", b.producer_id, b.producer_epoch, {{"t", 0}}), errc::none);
   clock.advance_ms(9000);
   auto c = init("recent");
   clock.advance_ms(1000);  // "idle" last updated exactly 10 s ago; "busy" is Ongoing (and times out)
@@ -459,6 +488,152 @@ TEST_F(TransactionManager, IdleTransactionalIdsExpireWithTombstones) {
   EXPECT_EQ(again.error, errc::none);
   EXPECT_NE(again.producer_id, a.producer_id);
   EXPECT_EQ(again.producer_epoch, 0);
+}
+
+}  // namespace
+}  // namespace sluice::coordinator::txn
+
+namespace sluice::coordinator::txn {
+namespace {
+
+TEST_F(TransactionManager, TransitionAnsweredAndAppliedOnlyOnceReplicated) {
+  auto a = init();
+  log->hold = true;
+  std::optional<errc> added;
+  tm->add_partitions(P, "tx", a.producer_id, a.producer_epoch, {{"t", 0}}, [&](errc e) { added = e; });
+  EXPECT_FALSE(added);  // appended, not replicated: no answer yet
+  EXPECT_EQ(last_value().state, txn_state::ongoing);
+  EXPECT_EQ(state(), "Empty");  // and not applied
+  // Kafka's pendingState: everything else for the id waits.
+  EXPECT_EQ(add_partitions(P, "tx", a.producer_id, a.producer_epoch, {{"t", 1}}), errc::concurrent_transactions);
+  EXPECT_EQ(end_txn(P, "tx", a.producer_id, a.producer_epoch, false), errc::concurrent_transactions);
+  EXPECT_EQ(init().error, errc::concurrent_transactions);
+  EXPECT_EQ(tm->verify(P, "tx", a.producer_id, a.producer_epoch, {"t", 0}), errc::concurrent_transactions);
+  // Other ids are not blocked (their write is held too).
+  init_pid_request other;
+  other.transactional_id = "other";
+  other.transaction_timeout_ms = 1000;
+  std::optional<init_pid_response> other_answer;
+  tm->init_producer_id(P, other, [&](init_pid_response r) { other_answer = r; });
+  EXPECT_FALSE(other_answer);
+  EXPECT_EQ(log->held.size(), 2u);
+  log->hold = false;
+  log->release();
+  ASSERT_TRUE(added);
+  EXPECT_EQ(*added, errc::none);
+  EXPECT_EQ(state(), "Ongoing");
+  EXPECT_EQ(tm->describe(P, "tx").partitions, (std::vector<topic_partition>{{"t", 0}}));
+  ASSERT_TRUE(other_answer);
+  EXPECT_EQ(other_answer->error, errc::none);
+  EXPECT_EQ(other_answer->producer_epoch, 0);
+  EXPECT_EQ(tm->verify(P, "tx", a.producer_id, a.producer_epoch, {"t", 0}), errc::none);
+}
+
+TEST_F(TransactionManager, ReplicationFailureLeavesStateAndMapsErrors) {
+  auto a = init();
+  ASSERT_EQ(add_partitions(P, "tx", a.producer_id, a.producer_epoch, {{"t", 0}}), errc::none);
+  log->hold = true;
+  std::optional<errc> ended;
+  tm->end_txn(P, "tx", a.producer_id, a.producer_epoch, true, [&](errc e) { ended = e; });
+  EXPECT_FALSE(ended);
+  log->release(make_error_code(write_errc::timed_out));
+  ASSERT_TRUE(ended);
+  EXPECT_EQ(*ended, errc::coordinator_not_available);
+  EXPECT_EQ(state(), "Ongoing");
+  EXPECT_TRUE(markers.empty());
+  ended.reset();
+  tm->end_txn(P, "tx", a.producer_id, a.producer_epoch, true, [&](errc e) { ended = e; });
+  log->release(make_error_code(write_errc::not_leader));
+  ASSERT_TRUE(ended);
+  EXPECT_EQ(*ended, errc::not_coordinator);
+  EXPECT_EQ(state(), "Ongoing");
+  // A first InitProducerId whose write fails leaves no trace of the id.
+  init_pid_request r;
+  r.transactional_id = "new";
+  r.transaction_timeout_ms = 1000;
+  std::optional<init_pid_response> got;
+  tm->init_producer_id(P, r, [&](init_pid_response x) { got = x; });
+  EXPECT_EQ(tm->describe(P, "new").state, "Empty");  // in the cache, pending
+  log->release(make_error_code(write_errc::not_enough_replicas_after_append));
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->error, errc::coordinator_not_available);
+  EXPECT_EQ(tm->describe(P, "new").error, errc::transactional_id_not_found);
+  log->hold = false;
+  EXPECT_EQ(end_txn(P, "tx", a.producer_id, a.producer_epoch, true), errc::none);
+  EXPECT_EQ(state(), "PrepareCommit");
+}
+
+TEST_F(TransactionManager, UnloadAnswersPendingTransitionsNotCoordinator) {
+  auto a = init();
+  log->hold = true;
+  std::optional<errc> added;
+  tm->add_partitions(P, "tx", a.producer_id, a.producer_epoch, {{"t", 0}}, [&](errc e) { added = e; });
+  tm->unload(P);
+  ASSERT_TRUE(added);
+  EXPECT_EQ(*added, errc::not_coordinator);
+  log->hold = false;
+  log->release();  // the store is gone: nothing left to complete
+  // Reloaded: the appended Ongoing record is in the log (it may yet be committed by the new
+  // leader, as in Kafka), and the reload reads it.
+  restart();
+  EXPECT_EQ(state(), "Ongoing");
+}
+
+TEST_F(TransactionManager, MarkersConfirmationWaitsForCompleteToReplicate) {
+  auto a = init();
+  ASSERT_EQ(add_partitions(P, "tx", a.producer_id, a.producer_epoch, {{"t", 0}}), errc::none);
+  ASSERT_EQ(end_txn(P, "tx", a.producer_id, a.producer_epoch, true), errc::none);
+  ASSERT_EQ(markers.size(), 1u);
+  EXPECT_TRUE(tm->awaits_markers(markers[0]));
+  auto other_epoch = markers[0];
+  other_epoch.producer_epoch++;
+  EXPECT_FALSE(tm->awaits_markers(other_epoch));
+  auto other_result = markers[0];
+  other_result.commit = false;
+  EXPECT_FALSE(tm->awaits_markers(other_result));
+  log->hold = true;
+  EXPECT_TRUE(tm->markers_written(markers[0]));
+  EXPECT_FALSE(tm->awaits_markers(markers[0]));
+  EXPECT_FALSE(tm->markers_written(markers[0]));  // already being completed
+  EXPECT_EQ(state(), "PrepareCommit");
+  EXPECT_EQ(end_txn(P, "tx", a.producer_id, a.producer_epoch, true), errc::concurrent_transactions);
+  log->release(make_error_code(write_errc::timed_out));
+  EXPECT_EQ(state(), "PrepareCommit");  // failed: markers are re-emitted by tick
+  clock.advance_ms(cfg.marker_retry_interval_ms);
+  tm->tick();
+  ASSERT_EQ(markers.size(), 2u);
+  log->hold = false;
+  EXPECT_TRUE(tm->markers_written(markers[1]));
+  EXPECT_EQ(state(), "CompleteCommit");
+}
+
+TEST_F(TransactionManager, VerifyChecksTheOngoingTransaction) {
+  auto a = init();
+  EXPECT_EQ(tm->verify(P, "tx", a.producer_id, a.producer_epoch, {"t", 0}), errc::invalid_txn_state);  // Empty
+  ASSERT_EQ(add_partitions(P, "tx", a.producer_id, a.producer_epoch, {{"t", 0}}), errc::none);
+  EXPECT_EQ(tm->verify(P, "tx", a.producer_id, a.producer_epoch, {"t", 0}), errc::none);
+  EXPECT_EQ(tm->verify(P, "tx", a.producer_id, a.producer_epoch, {"t", 1}), errc::invalid_txn_state);
+  EXPECT_EQ(tm->verify(P, "tx", a.producer_id, a.producer_epoch + 1, {"t", 0}), errc::producer_fenced);
+  EXPECT_EQ(tm->verify(P, "tx", a.producer_id + 1, a.producer_epoch, {"t", 0}), errc::invalid_producer_id_mapping);
+  EXPECT_EQ(tm->verify(P, "nope", a.producer_id, a.producer_epoch, {"t", 0}), errc::invalid_producer_id_mapping);
+  EXPECT_EQ(tm->verify(P + 1, "tx", a.producer_id, a.producer_epoch, {"t", 0}), errc::not_coordinator);
+  ASSERT_EQ(end_txn(P, "tx", a.producer_id, a.producer_epoch, true), errc::none);
+  // Late produce after EndTxn is refused.
+  EXPECT_EQ(tm->verify(P, "tx", a.producer_id, a.producer_epoch, {"t", 0}), errc::concurrent_transactions);
+  ASSERT_TRUE(tm->markers_written(markers[0]));
+  EXPECT_EQ(tm->verify(P, "tx", a.producer_id, a.producer_epoch, {"t", 0}), errc::invalid_txn_state);
+}
+
+TEST(TxnWriteError, MapsAsKafkasTransactionStateManager) {
+  EXPECT_EQ(write_error({}), errc::none);
+  EXPECT_EQ(write_error(make_error_code(write_errc::unknown_partition)), errc::coordinator_not_available);
+  EXPECT_EQ(write_error(make_error_code(write_errc::not_enough_replicas)), errc::coordinator_not_available);
+  EXPECT_EQ(write_error(make_error_code(write_errc::not_enough_replicas_after_append)), errc::coordinator_not_available);
+  EXPECT_EQ(write_error(make_error_code(write_errc::timed_out)), errc::coordinator_not_available);
+  EXPECT_EQ(write_error(make_error_code(write_errc::not_leader)), errc::not_coordinator);
+  EXPECT_EQ(write_error(make_error_code(write_errc::storage_error)), errc::not_coordinator);
+  EXPECT_EQ(write_error(make_error_code(write_errc::too_large)), errc::unknown_server_error);
+  EXPECT_EQ(write_error(std::make_error_code(std::errc::io_error)), errc::unknown_server_error);
 }
 
 }  // namespace

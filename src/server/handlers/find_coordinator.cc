@@ -3,6 +3,7 @@
 // __transaction_state (created on first use, as Kafka does). v4 batches keys.
 #include "coordinator/placement.h"
 #include "server/group_coordinator.h"
+#include "server/txn_coordinator.h"
 #include "server/handlers/handlers.h"
 #include "server/topic_creation.h"
 
@@ -37,8 +38,9 @@ asio::awaitable<coord> locate(broker_services& broker, const std::string& key, i
     co_await ensure_internal_topic(broker, topic_name);
     img = broker.partitions.image();
     t = img->find(topic);
-    // A new __consumer_offsets: its (empty) partitions load before we point clients at them.
+    // A new internal topic: its (empty) partitions load before we point clients at them.
     if (t && key_type == 0 && broker.groups) co_await broker.groups->load_all();
+    if (t && key_type == 1 && broker.txns) co_await broker.txns->load_all();
   }
   if (!t || t->partitions.empty()) {
     c.error_code = code(E::coordinator_not_available);

@@ -74,6 +74,12 @@ const handler_entry table[] = {
     entry<protocol::describe_producers_api>(),
     // Transactional offsets (docs/groups.md); the marker side is group_coordinator::on_txn_marker.
     entry<protocol::txn_offset_commit_api>(),
+    // Transactions, coordinator side.
+    entry<protocol::add_partitions_to_txn_api>(),
+    entry<protocol::add_offsets_to_txn_api>(),
+    entry<protocol::end_txn_api>(),
+    entry<protocol::describe_transactions_api>(),
+    entry<protocol::list_transactions_api>(),
 };
 
 }  // namespace

@@ -78,6 +78,16 @@ asio::awaitable<void> handle(request_context&, protocol::init_producer_id_reques
 // Transactions, partition side.
 asio::awaitable<void> handle(request_context&, protocol::write_txn_markers_request&, protocol::write_txn_markers_response&);
 asio::awaitable<void> handle(request_context&, protocol::describe_producers_request&, protocol::describe_producers_response&);
+// Transactions, coordinator side (server/txn_coordinator.h).
+asio::awaitable<void> handle(request_context&, protocol::add_partitions_to_txn_request&,
+                             protocol::add_partitions_to_txn_response&);
+asio::awaitable<void> handle(request_context&, protocol::add_offsets_to_txn_request&,
+                             protocol::add_offsets_to_txn_response&);
+asio::awaitable<void> handle(request_context&, protocol::end_txn_request&, protocol::end_txn_response&);
+asio::awaitable<void> handle(request_context&, protocol::describe_transactions_request&,
+                             protocol::describe_transactions_response&);
+asio::awaitable<void> handle(request_context&, protocol::list_transactions_request&,
+                             protocol::list_transactions_response&);
 
 // ApiVersions body answering an unsupported ApiVersions version (always encoded as v0).
 protocol::api_versions_response api_versions_body(int16_t error_code);

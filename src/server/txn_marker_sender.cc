@@ -1,0 +1,136 @@
+#include "server/txn_marker_sender.h"
+
+#include <algorithm>
+#include <chrono>
+#include <vector>
+
+#include "base/logging.h"
+#include "protocol/error_code.h"
+#include "protocol/messages/write_txn_markers.h"
+#include "server/broker_client.h"
+
+namespace sluice::server {
+
+namespace {
+using coordinator::txn::marker_work;
+using coordinator::txn::topic_partition;
+using E = protocol::error_code;
+constexpr int16_t write_txn_markers_version = 1;
+}  // namespace
+
+txn_marker_sender::txn_marker_sender(asio::any_io_executor ex, txn_marker_sender_deps deps,
+                                     txn_marker_sender_config cfg)
+    : _ex(std::move(ex)), _deps(std::move(deps)), _cfg(cfg) {}
+
+txn_marker_sender::~txn_marker_sender() { *_alive = false; }
+
+void txn_marker_sender::stop() { *_alive = false; }
+
+void txn_marker_sender::send(const marker_work& work) {
+  if (!*_alive) return;
+  work_key key{work.txn_partition, work.transactional_id, work.producer_id, work.producer_epoch, work.commit};
+  if (!_in_flight.insert(key).second) return;  // the same work is being sent
+  // Named copies: GCC 12 mishandles temporaries passed to coroutine parameters.
+  marker_work copy = work;
+  auto alive = _alive;
+  asio::co_spawn(_ex, run(copy, alive), asio::detached);
+}
+
+asio::awaitable<void> txn_marker_sender::run(marker_work work, std::shared_ptr<bool> alive) {
+  auto log = log::get("coordinator");
+  std::vector<topic_partition> pending = work.partitions;
+  std::map<int32_t, std::unique_ptr<broker_client>> clients;  // by destination broker
+  int64_t backoff_ms = _cfg.retry_backoff_ms;
+  asio::steady_timer sleep(_ex);
+  bool finished = false;
+  while (*alive) {
+    if (!_deps.still_wanted(work)) break;
+    // Group what is left by the current leader; deleted topics are done.
+    std::map<int32_t, std::pair<marker_destination, std::vector<topic_partition>>> by_leader;
+    std::vector<topic_partition> retry;
+    for (const auto& tp : pending) {
+      if (!_deps.topic_exists(tp.topic)) continue;
+      auto dest = _deps.leader_of(tp.topic, tp.partition);
+      if (!dest) {
+        retry.push_back(tp);
+        continue;
+      }
+      auto& slot = by_leader[dest->broker_id];
+      slot.first = *dest;
+      slot.second.push_back(tp);
+    }
+    for (auto& [broker_id, entry] : by_leader) {
+      auto& [dest, tps] = entry;
+      auto& client = clients[broker_id];
+      if (!client) client = std::make_unique<broker_client>(_ex);
+      if (!client->connected()) {
+        const std::string host = dest.host;
+        auto cerr = co_await client->connect(host, dest.port, _cfg.request_timeout_ms);
+        if (!*alive) co_return;
+        if (cerr) {
+          log->debug("markers of {}: cannot connect to broker {} at {}:{}: {}", work.transactional_id, broker_id,
+                     dest.host, dest.port, cerr.message());
+          retry.insert(retry.end(), tps.begin(), tps.end());
+          continue;
+        }
+      }
+      protocol::write_txn_markers_request req;
+      protocol::write_txn_markers_request::writable_txn_marker m;
+      m.producer_id = work.producer_id;
+      m.producer_epoch = work.producer_epoch;
+      m.transaction_result = work.commit;
+      m.coordinator_epoch = work.coordinator_epoch;
+      std::map<std::string, std::vector<int32_t>> topics;
+      for (const auto& tp : tps) topics[tp.topic].push_back(tp.partition);
+      for (auto& [name, parts] : topics) {
+        protocol::write_txn_markers_request::writable_txn_marker_topic t;
+        t.name = name;
+        t.partition_indexes = parts;
+        m.topics.push_back(std::move(t));
+      }
+      req.markers.push_back(std::move(m));
+      auto resp = co_await client->request<protocol::write_txn_markers_api>(req, write_txn_markers_version,
+                                                                           _cfg.request_timeout_ms);
+      if (!*alive) co_return;
+      if (!resp) {
+        log->debug("markers of {}: WriteTxnMarkers to broker {} failed: {}", work.transactional_id, broker_id,
+                   resp.error().message());
+        client->close();
+        retry.insert(retry.end(), tps.begin(), tps.end());
+        continue;
+      }
+      // Every partition asked must be answered NONE (or UNKNOWN_TOPIC_OR_PARTITION for a topic
+      // deleted meanwhile); anything else, or no answer, is retried.
+      std::map<topic_partition, int16_t> answers;
+      for (const auto& mr : resp->markers) {
+        if (mr.producer_id != work.producer_id) continue;
+        for (const auto& t : mr.topics)
+          for (const auto& p : t.partitions) answers[{t.name, p.partition_index}] = p.error_code;
+      }
+      for (const auto& tp : tps) {
+        auto it = answers.find(tp);
+        if (it != answers.end() && it->second == static_cast<int16_t>(E::none)) continue;
+        if (it != answers.end() && it->second == static_cast<int16_t>(E::unknown_topic_or_partition) &&
+            !_deps.topic_exists(tp.topic))
+          continue;
+        if (it != answers.end())
+          log->debug("markers of {}: {}-{} answered {}", work.transactional_id, tp.topic, tp.partition,
+                     protocol::error_code_name(static_cast<E>(it->second)));
+        retry.push_back(tp);
+      }
+    }
+    if (retry.empty()) {
+      finished = true;
+      break;
+    }
+    pending = std::move(retry);
+    sleep.expires_after(std::chrono::milliseconds(backoff_ms));
+    co_await sleep.async_wait(asio::use_awaitable);
+    backoff_ms = std::min(backoff_ms * 2, _cfg.max_backoff_ms);
+  }
+  if (!*alive) co_return;
+  _in_flight.erase({work.txn_partition, work.transactional_id, work.producer_id, work.producer_epoch, work.commit});
+  if (finished) _deps.done(work);
+}
+
+}  // namespace sluice::server

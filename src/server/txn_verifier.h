@@ -1,0 +1,39 @@
+#pragma once
+// KIP-890 part 1, coordinator side: the check a partition leader runs before accepting the first
+// transactional batch of a producer (the partition side calls it; partition_manager's
+// set_txn_verifier). Answers whether `tp` is in the Ongoing transaction of (transactional_id,
+// producer_id, producer_epoch), as the transaction coordinator sees it
+// (transaction_manager::verify: NONE, or INVALID_TXN_STATE / PRODUCER_FENCED /
+// INVALID_PRODUCER_ID_MAPPING / CONCURRENT_TRANSACTIONS / NOT_COORDINATOR /
+// COORDINATOR_LOAD_IN_PROGRESS).
+//
+// Only a coordinator on this broker is asked (on its shard). When the id's coordinator is
+// another broker the answer is NONE without a check: Kafka asks that broker with
+// AddPartitionsToTxn v4 (VerifyOnly), which is not implemented yet; until then a remote
+// coordinator means Kafka's behaviour before 3.6 (no verification).
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include <asio.hpp>
+
+#include "model/topic_partition.h"
+#include "protocol/error_code.h"
+
+namespace sluice::server {
+
+class txn_coordinator;
+class partition_manager;
+
+asio::awaitable<protocol::error_code> verify_txn_partition(txn_coordinator& txns, partition_manager& partitions,
+                                                           int32_t broker_id, std::string transactional_id,
+                                                           int64_t producer_id, int16_t producer_epoch,
+                                                           model::topic_partition tp);
+
+using txn_verifier = std::function<asio::awaitable<protocol::error_code>(
+    std::string transactional_id, int64_t producer_id, int16_t producer_epoch, model::topic_partition tp)>;
+
+// The verifier to register with partition_manager::set_txn_verifier. The objects must outlive it.
+txn_verifier make_txn_verifier(txn_coordinator& txns, partition_manager& partitions, int32_t broker_id);
+
+}  // namespace sluice::server

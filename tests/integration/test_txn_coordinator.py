@@ -1,0 +1,386 @@
+"""Transaction coordinator (issue 8), coordinator side, on crafted requests: InitProducerId with a
+transactional id, AddPartitionsToTxn, AddOffsetsToTxn, EndTxn, DescribeTransactions and
+ListTransactions against one broker. The COMMIT/ABORT markers themselves (WriteTxnMarkers, the
+partition side) are not exercised here: a transaction with partitions stays in PrepareCommit /
+PrepareAbort until they are written, which is what these tests observe.
+"""
+
+import struct
+
+import pytest
+
+from kafkawire import (KafkaConnection, Reader, compact_array, compact_string, enc_array, enc_string,
+                       uvarint)
+from test_idempotent_producer import init_producer_id
+
+API_FIND_COORDINATOR = 10
+API_ADD_PARTITIONS_TO_TXN = 24
+API_ADD_OFFSETS_TO_TXN = 25
+API_END_TXN = 26
+API_DESCRIBE_TRANSACTIONS = 65
+API_LIST_TRANSACTIONS = 66
+
+NONE = 0
+UNKNOWN_TOPIC_OR_PARTITION = 3
+NOT_COORDINATOR = 16
+INVALID_PRODUCER_EPOCH = 47
+INVALID_TXN_STATE = 48
+INVALID_PRODUCER_ID_MAPPING = 49
+INVALID_TRANSACTION_TIMEOUT = 50
+CONCURRENT_TRANSACTIONS = 51
+OPERATION_NOT_ATTEMPTED = 55
+PRODUCER_FENCED = 90
+TRANSACTIONAL_ID_NOT_FOUND = 105
+
+pytestmark = pytest.mark.sluice_only
+
+
+# ---- crafted requests -------------------------------------------------------------------------
+
+def flexible_request(conn, api_key, version, body):
+    """Request header v2 (tagged fields) and response header v1; returns the response body."""
+    corr = conn._next_corr
+    conn._next_corr += 1
+    header = struct.pack(">hhi", api_key, version, corr) + enc_string("sluice-itest") + b"\x00"
+    payload = header + body
+    conn.sock.sendall(struct.pack(">i", len(payload)) + payload)
+    got, resp = conn.recv_response()
+    assert got == corr
+    assert resp[0] == 0, "response header v1: no tagged fields expected"
+    return resp[1:]
+
+
+def read_uvarint(r):
+    shift = value = 0
+    while True:
+        b = r.data[r.pos]
+        r.pos += 1
+        value |= (b & 0x7F) << shift
+        if not b & 0x80:
+            return value
+        shift += 7
+
+
+def read_compact_string(r):
+    n = read_uvarint(r) - 1
+    if n < 0:
+        return None
+    s = r.data[r.pos:r.pos + n].decode()
+    r.pos += n
+    return s
+
+
+def read_compact_array(r, dec):
+    n = read_uvarint(r) - 1
+    return [dec(r) for _ in range(max(n, 0))]
+
+
+def skip_tags(r):
+    assert read_uvarint(r) == 0, "no tagged fields expected"
+
+
+def find_txn_coordinator(conn, transactional_id):
+    """FindCoordinator v1, key type 1 (transaction). Returns (error, node id)."""
+    body = enc_string(transactional_id) + struct.pack(">b", 1)
+    r = Reader(conn.request(API_FIND_COORDINATOR, 1, body))
+    r.int32()  # throttle
+    err = r.int16()
+    r.string()  # error message (nullable)
+    node = r.int32()
+    r.string(), r.int32()
+    return err, node
+
+
+def add_partitions(conn, version, tid, pid, epoch, topics):
+    """AddPartitionsToTxn v0-3; topics = {name: [partitions]}. Returns {(topic, partition): error}."""
+    items = list(topics.items())
+    if version >= 3:
+        body = compact_string(tid) + struct.pack(">qh", pid, epoch)
+        body += compact_array(items, lambda t: compact_string(t[0]) + compact_array(
+            t[1], lambda p: struct.pack(">i", p)) + b"\x00") + b"\x00"
+        r = Reader(flexible_request(conn, API_ADD_PARTITIONS_TO_TXN, version, body))
+        r.int32()
+        out = {}
+        for name, parts in read_compact_array(r, lambda r: (read_compact_string(r), read_compact_array(
+                r, lambda r: (r.int32(), r.int16(), skip_tags(r))[:2]), skip_tags(r))[:2]):
+            for p, e in parts:
+                out[(name, p)] = e
+        skip_tags(r)
+        assert r.remaining() == 0
+        return out
+    body = enc_string(tid) + struct.pack(">qh", pid, epoch)
+    body += enc_array(items, lambda t: enc_string(t[0]) + enc_array(t[1], lambda p: struct.pack(">i", p)))
+    r = Reader(conn.request(API_ADD_PARTITIONS_TO_TXN, version, body))
+    r.int32()
+    out = {}
+    for name, parts in r.array(lambda r: (r.string(), r.array(lambda r: (r.int32(), r.int16())))):
+        for p, e in parts:
+            out[(name, p)] = e
+    assert r.remaining() == 0
+    return out
+
+
+def add_offsets(conn, version, tid, pid, epoch, group):
+    assert version < 3
+    body = enc_string(tid) + struct.pack(">qh", pid, epoch) + enc_string(group)
+    r = Reader(conn.request(API_ADD_OFFSETS_TO_TXN, version, body))
+    r.int32()
+    err = r.int16()
+    assert r.remaining() == 0
+    return err
+
+
+def end_txn(conn, version, tid, pid, epoch, commit):
+    if version >= 3:
+        body = compact_string(tid) + struct.pack(">qhb", pid, epoch, 1 if commit else 0) + b"\x00"
+        r = Reader(flexible_request(conn, API_END_TXN, version, body))
+        r.int32()
+        err = r.int16()
+        skip_tags(r)
+        assert r.remaining() == 0
+        return err
+    body = enc_string(tid) + struct.pack(">qhb", pid, epoch, 1 if commit else 0)
+    r = Reader(conn.request(API_END_TXN, version, body))
+    r.int32()
+    err = r.int16()
+    assert r.remaining() == 0
+    return err
+
+
+def describe_txns(conn, ids):
+    """DescribeTransactions v0: {id: dict}."""
+    body = compact_array(ids, compact_string) + b"\x00"
+    r = Reader(flexible_request(conn, API_DESCRIBE_TRANSACTIONS, 0, body))
+    r.int32()
+
+    def entry(r):
+        e = {"error": r.int16(), "id": read_compact_string(r), "state": read_compact_string(r),
+             "timeout_ms": r.int32(), "start_ms": r.int64(), "producer_id": r.int64(), "epoch": r.int16()}
+
+        def topic(r):
+            name = read_compact_string(r)
+            parts = read_compact_array(r, lambda r: r.int32())
+            skip_tags(r)
+            return name, parts
+
+        e["topics"] = dict(read_compact_array(r, topic))
+        skip_tags(r)
+        return e
+
+    out = {e["id"]: e for e in read_compact_array(r, entry)}
+    skip_tags(r)
+    assert r.remaining() == 0
+    return out
+
+
+def list_txns(conn, states=(), producer_ids=()):
+    """ListTransactions v0: (error, unknown_state_filters, {id: (producer_id, state)})."""
+    body = compact_array(list(states), compact_string)
+    body += compact_array(list(producer_ids), lambda p: struct.pack(">q", p)) + b"\x00"
+    r = Reader(flexible_request(conn, API_LIST_TRANSACTIONS, 0, body))
+    r.int32()
+    err = r.int16()
+    unknown = read_compact_array(r, read_compact_string)
+
+    def entry(r):
+        tid = read_compact_string(r)
+        pid = r.int64()
+        state = read_compact_string(r)
+        skip_tags(r)
+        return tid, (pid, state)
+
+    txns = dict(read_compact_array(r, entry))
+    skip_tags(r)
+    assert r.remaining() == 0
+    return err, unknown, txns
+
+
+def coordinator_ready(conn, tid):
+    """FindCoordinator creates __transaction_state and loads it: this single broker coordinates."""
+    err, node = find_txn_coordinator(conn, tid)
+    assert err == NONE and node >= 0, (err, node)
+
+
+# ---- tests ------------------------------------------------------------------------------------
+
+def test_advertised_transaction_apis(broker):
+    with KafkaConnection(broker.host, broker.port) as conn:
+        err, api = conn.api_versions()
+        assert err == 0
+        assert api[API_ADD_PARTITIONS_TO_TXN] == (0, 3)
+        assert api[API_ADD_OFFSETS_TO_TXN] == (0, 3)
+        assert api[API_END_TXN] == (0, 3)
+        assert api[API_DESCRIBE_TRANSACTIONS] == (0, 0)
+        assert api[API_LIST_TRANSACTIONS] == (0, 0)
+
+
+def test_init_producer_id_with_transactional_id_bumps_epoch(broker):
+    with KafkaConnection(broker.host, broker.port) as conn:
+        # Before __transaction_state exists nothing coordinates the id.
+        assert init_producer_id(conn, 4, transactional_id="tx-a")[0] == NOT_COORDINATOR
+        coordinator_ready(conn, "tx-a")
+        err, pid, epoch = init_producer_id(conn, 4, transactional_id="tx-a", timeout_ms=30000)
+        assert (err, epoch) == (NONE, 0) and pid >= 0
+        # Every call keeps the id and bumps the epoch, at every version.
+        for version, want in ((0, 1), (1, 2), (2, 3), (4, 4)):
+            assert init_producer_id(conn, version, transactional_id="tx-a") == (NONE, pid, want)
+        # KIP-360 with the current id/epoch: bumped too.
+        assert init_producer_id(conn, 3, transactional_id="tx-a", producer_id=pid, producer_epoch=4) == (NONE, pid, 5)
+        # A stale epoch is fenced: PRODUCER_FENCED at v4, INVALID_PRODUCER_EPOCH before (KIP-588).
+        assert init_producer_id(conn, 4, transactional_id="tx-a", producer_id=pid, producer_epoch=2)[0] == PRODUCER_FENCED
+        assert init_producer_id(conn, 3, transactional_id="tx-a", producer_id=pid,
+                                producer_epoch=2)[0] == INVALID_PRODUCER_EPOCH
+        # transaction.timeout.ms above transaction.max.timeout.ms (900000) or not positive.
+        assert init_producer_id(conn, 4, transactional_id="tx-a", timeout_ms=900001)[0] == INVALID_TRANSACTION_TIMEOUT
+        assert init_producer_id(conn, 4, transactional_id="tx-a", timeout_ms=0)[0] == INVALID_TRANSACTION_TIMEOUT
+        # Another id gets another producer id.
+        err, other, e0 = init_producer_id(conn, 4, transactional_id="tx-b")
+        assert err == NONE and other != pid and e0 == 0
+        d = describe_txns(conn, ["tx-a"])["tx-a"]
+        assert (d["error"], d["state"], d["producer_id"], d["epoch"]) == (NONE, "Empty", pid, 5)
+    # The state is in __transaction_state: a restarted broker continues from it.
+    broker.restart()
+    with KafkaConnection(broker.host, broker.port) as conn:
+        coordinator_ready(conn, "tx-a")
+        assert init_producer_id(conn, 4, transactional_id="tx-a") == (NONE, pid, 6)
+
+
+def test_add_partitions_and_end_txn_state_errors(broker, topic_name):
+    broker.create_topic(topic_name, 2)
+    tid = "tx-states"
+    with KafkaConnection(broker.host, broker.port) as conn:
+        coordinator_ready(conn, tid)
+        err, pid, epoch = init_producer_id(conn, 4, transactional_id=tid, timeout_ms=60000)
+        assert err == NONE
+        # Nothing to end in Empty.
+        assert end_txn(conn, 3, tid, pid, epoch, True) == INVALID_TXN_STATE
+        # An unknown topic or partition: that one UNKNOWN_TOPIC_OR_PARTITION, the rest not attempted.
+        assert add_partitions(conn, 1, tid, pid, epoch, {topic_name: [0, 7], "no-such-topic": [0]}) == {
+            (topic_name, 0): OPERATION_NOT_ATTEMPTED, (topic_name, 7): UNKNOWN_TOPIC_OR_PARTITION,
+            ("no-such-topic", 0): UNKNOWN_TOPIC_OR_PARTITION}
+        assert describe_txns(conn, [tid])[tid]["state"] == "Empty"
+        # Wrong producer id, stale epoch (per version), unknown transactional id.
+        assert add_partitions(conn, 0, tid, pid + 1, epoch, {topic_name: [0]}) == {
+            (topic_name, 0): INVALID_PRODUCER_ID_MAPPING}
+        assert add_partitions(conn, 1, tid, pid, epoch + 1, {topic_name: [0]}) == {(topic_name, 0): INVALID_PRODUCER_EPOCH}
+        assert add_partitions(conn, 3, tid, pid, epoch + 1, {topic_name: [0]}) == {(topic_name, 0): PRODUCER_FENCED}
+        assert add_partitions(conn, 2, "never-initialised", pid, epoch, {topic_name: [0]}) == {
+            (topic_name, 0): INVALID_PRODUCER_ID_MAPPING}
+        # Added: Ongoing with both partitions, then the group's __consumer_offsets partition.
+        assert add_partitions(conn, 3, tid, pid, epoch, {topic_name: [1, 0]}) == {
+            (topic_name, 0): NONE, (topic_name, 1): NONE}
+        assert add_offsets(conn, 0, tid, pid, epoch, "grp") == NONE
+        assert add_offsets(conn, 2, tid, pid, epoch + 1, "grp") == PRODUCER_FENCED
+        d = describe_txns(conn, [tid])[tid]
+        assert (d["error"], d["state"], d["producer_id"], d["epoch"], d["timeout_ms"]) == (
+            NONE, "Ongoing", pid, epoch, 60000)
+        assert d["start_ms"] > 0
+        assert d["topics"][topic_name] == [0, 1]
+        assert list(d["topics"]) == ["__consumer_offsets", topic_name]
+        assert len(d["topics"]["__consumer_offsets"]) == 1
+        # Ending with a stale epoch is fenced; ending for real answers once PrepareCommit is written.
+        assert end_txn(conn, 1, tid, pid, epoch + 1, True) == INVALID_PRODUCER_EPOCH
+        assert end_txn(conn, 3, tid, pid, epoch, True) == NONE
+        d = describe_txns(conn, [tid])[tid]
+        # The markers are written by the partitions' leaders; without them the commit stays prepared.
+        assert d["state"] in ("PrepareCommit", "CompleteCommit")
+        if d["state"] == "PrepareCommit":
+            assert end_txn(conn, 3, tid, pid, epoch, True) == CONCURRENT_TRANSACTIONS
+            assert end_txn(conn, 0, tid, pid, epoch, False) == INVALID_TXN_STATE
+            assert add_partitions(conn, 3, tid, pid, epoch, {topic_name: [0]}) == {
+                (topic_name, 0): CONCURRENT_TRANSACTIONS}
+
+
+def test_empty_transaction_commits_at_once(broker):
+    tid = "tx-empty"
+    with KafkaConnection(broker.host, broker.port) as conn:
+        coordinator_ready(conn, tid)
+        err, pid, epoch = init_producer_id(conn, 2, transactional_id=tid)
+        assert err == NONE
+        # AddPartitionsToTxn with no partitions opens a transaction with nothing to mark.
+        assert add_partitions(conn, 0, tid, pid, epoch, {}) == {}
+        assert describe_txns(conn, [tid])[tid]["state"] == "Ongoing"
+        assert end_txn(conn, 0, tid, pid, epoch, True) == NONE
+        d = describe_txns(conn, [tid])[tid]
+        assert (d["state"], d["topics"]) == ("CompleteCommit", {})
+        # A retry of the finished commit succeeds; aborting it is illegal.
+        assert end_txn(conn, 2, tid, pid, epoch, True) == NONE
+        assert end_txn(conn, 2, tid, pid, epoch, False) == INVALID_TXN_STATE
+        # The next transaction, aborted.
+        assert add_partitions(conn, 0, tid, pid, epoch, {}) == {}
+        assert end_txn(conn, 3, tid, pid, epoch, False) == NONE
+        assert describe_txns(conn, [tid])[tid]["state"] == "CompleteAbort"
+
+
+def test_new_instance_fences_and_aborts_open_transaction(broker, topic_name):
+    broker.create_topic(topic_name, 1)
+    tid = "tx-zombie"
+    with KafkaConnection(broker.host, broker.port) as conn:
+        coordinator_ready(conn, tid)
+        err, pid, epoch = init_producer_id(conn, 4, transactional_id=tid)
+        assert err == NONE
+        assert add_partitions(conn, 3, tid, pid, epoch, {topic_name: [0]}) == {(topic_name, 0): NONE}
+        # A second instance: the open transaction is aborted with a bumped epoch first.
+        assert init_producer_id(conn, 4, transactional_id=tid)[0] == CONCURRENT_TRANSACTIONS
+        d = describe_txns(conn, [tid])[tid]
+        assert (d["state"], d["producer_id"], d["epoch"]) == ("PrepareAbort", pid, epoch + 1)
+        assert d["topics"] == {topic_name: [0]}
+        # The old instance is fenced.
+        assert end_txn(conn, 3, tid, pid, epoch, True) == PRODUCER_FENCED
+        assert end_txn(conn, 1, tid, pid, epoch, True) == INVALID_PRODUCER_EPOCH
+        assert add_partitions(conn, 3, tid, pid, epoch, {topic_name: [0]}) == {(topic_name, 0): PRODUCER_FENCED}
+
+
+def test_describe_and_list_transactions(broker, topic_name):
+    broker.create_topic(topic_name, 3)
+    with KafkaConnection(broker.host, broker.port) as conn:
+        coordinator_ready(conn, "tx-list-1")
+        pids = {}
+        for tid in ("tx-list-1", "tx-list-2", "tx-list-3"):
+            err, pid, epoch = init_producer_id(conn, 4, transactional_id=tid)
+            assert err == NONE
+            pids[tid] = (pid, epoch)
+        pid2, e2 = pids["tx-list-2"]
+        assert add_partitions(conn, 3, "tx-list-2", pid2, e2, {topic_name: [2]}) == {(topic_name, 2): NONE}
+        pid3, e3 = pids["tx-list-3"]
+        assert add_partitions(conn, 3, "tx-list-3", pid3, e3, {}) == {}
+        assert end_txn(conn, 3, "tx-list-3", pid3, e3, False) == NONE
+
+        err, unknown, txns = list_txns(conn)
+        assert (err, unknown) == (NONE, [])
+        assert txns == {"tx-list-1": (pids["tx-list-1"][0], "Empty"), "tx-list-2": (pid2, "Ongoing"),
+                        "tx-list-3": (pid3, "CompleteAbort")}
+        assert list_txns(conn, states=["Ongoing"]) == (NONE, [], {"tx-list-2": (pid2, "Ongoing")})
+        assert list_txns(conn, states=["Empty", "Bogus"]) == (
+            NONE, ["Bogus"], {"tx-list-1": (pids["tx-list-1"][0], "Empty")})
+        assert list_txns(conn, states=["Bogus"]) == (NONE, ["Bogus"], {})
+        assert list_txns(conn, producer_ids=[pid3]) == (NONE, [], {"tx-list-3": (pid3, "CompleteAbort")})
+        assert list_txns(conn, states=["Ongoing"], producer_ids=[pid3]) == (NONE, [], {})
+
+        d = describe_txns(conn, ["tx-list-2", "nobody", "tx-list-1"])
+        assert d["tx-list-2"]["state"] == "Ongoing" and d["tx-list-2"]["topics"] == {topic_name: [2]}
+        assert d["tx-list-2"]["producer_id"] == pid2
+        assert d["nobody"]["error"] == TRANSACTIONAL_ID_NOT_FOUND
+        assert d["tx-list-1"]["state"] == "Empty" and d["tx-list-1"]["start_ms"] == -1
+
+
+def test_coordinator_aborts_transaction_past_its_timeout(broker, topic_name):
+    import time
+    broker.create_topic(topic_name, 1)
+    tid = "tx-timeout"
+    with KafkaConnection(broker.host, broker.port) as conn:
+        coordinator_ready(conn, tid)
+        err, pid, epoch = init_producer_id(conn, 4, transactional_id=tid, timeout_ms=1000)
+        assert err == NONE
+        assert add_partitions(conn, 3, tid, pid, epoch, {topic_name: [0]}) == {(topic_name, 0): NONE}
+        started = time.monotonic()
+        deadline = started + 15
+        d = describe_txns(conn, [tid])[tid]
+        while d["state"] == "Ongoing" and time.monotonic() < deadline:
+            time.sleep(0.1)
+            d = describe_txns(conn, [tid])[tid]
+        # Aborted by the coordinator, no earlier than the timeout, with a bumped (fencing) epoch.
+        assert d["state"] in ("PrepareAbort", "CompleteAbort"), d
+        assert time.monotonic() - started >= 0.9
+        assert (d["producer_id"], d["epoch"]) == (pid, epoch + 1)
+        assert end_txn(conn, 3, tid, pid, epoch, True) == PRODUCER_FENCED
