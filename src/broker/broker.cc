@@ -27,6 +27,7 @@
 #include "server/dispatcher.h"
 #include "server/group_coordinator.h"
 #include "server/txn_coordinator.h"
+#include "server/txn_verifier.h"
 #include "server/partition_manager.h"
 #include "server/replica_fetcher.h"
 #include "server/request_context.h"
@@ -318,6 +319,14 @@ int run_broker(const server::broker_config& config) {
     groups->on_image(img);
     txns->on_image(img);
   });
+  // A COMMIT/ABORT marker on a __consumer_offsets partition completes or drops the pending
+  // transactional offsets of its producer.
+  partitions->set_txn_marker_observer([&groups](const model::topic_partition& tp, int64_t producer_id, bool commit) {
+    groups->on_txn_marker(tp, producer_id, commit);
+  });
+  // KIP-890 part 1: the first transactional batch of a producer on a partition must belong to a
+  // transaction its coordinator knows added that partition.
+  partitions->set_txn_verifier(server::make_txn_verifier(*txns, *partitions, broker_id));
   services = std::make_unique<server::broker_services>(server::broker_services{
       shards, *controller, *partitions, config_holder, config, settings, system_clock::instance(), producer_ids,
       groups.get(), txns.get()});

@@ -101,6 +101,9 @@ async function transactions () {
   await zombie.send({ topic, messages: [{ value: 'z-0', partition: 0 }] })
   const fencer = kafka.producer({ transactionalId: opts.transactionalId, idempotent: true, maxInFlightRequests: 1 })
   await fencer.connect()
+  // kafkajs sends the transactional InitProducerId (the epoch bump that fences) on the first
+  // transaction() call, not on connect().
+  const t4 = await fencer.transaction()
   let zombieSendError = null
   let zombieCommitError = null
   try {
@@ -113,7 +116,6 @@ async function transactions () {
   } catch (e) {
     zombieCommitError = errorName(e)
   }
-  const t4 = await fencer.transaction()
   await t4.send({ topic, messages: [{ value: 'f-0', partition: 2 }] })
   await t4.commit()
   await fencer.disconnect()
