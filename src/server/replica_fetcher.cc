@@ -16,6 +16,7 @@
 #include "protocol/reader.h"
 #include "protocol/writer.h"
 #include "replication/follower_log.h"
+#include "server/broker_client.h"
 #include "server/partition_manager.h"
 
 namespace sluice::server {
@@ -50,16 +51,8 @@ struct round_item {
   bool retry = false;  // back off before fetching it again
 };
 
-// Arms `deadline` to close `socket` after `ms` unless cancelled first.
-void arm(asio::steady_timer& deadline, tcp::socket& socket, int64_t ms) {
-  deadline.expires_after(std::chrono::milliseconds(ms));
-  deadline.async_wait([&socket](const asio::error_code& ec) {
-    if (!ec) {
-      asio::error_code ignored;
-      socket.close(ignored);
-    }
-  });
-}
+// Arms `deadline` to close `socket` after `ms` unless cancelled first (server/broker_client.h).
+void arm(asio::steady_timer& deadline, tcp::socket& socket, int64_t ms) { close_after(deadline, socket, ms); }
 
 }  // namespace
 
@@ -137,23 +130,12 @@ asio::awaitable<bool> replica_fetcher_manager::connect(source& src) {
     if (b.id == src.broker) ep = &b;
   if (!ep) co_return false;  // not registered (down): the next image brings it back
   const std::string host = ep->host;
-  const std::string port = std::to_string(ep->port);
-  tcp::resolver resolver(src.socket.get_executor());
-  auto [rerr, endpoints] = co_await resolver.async_resolve(host, port, as_tuple);
-  if (rerr) {
-    log->warn("replica fetcher: cannot resolve broker {} at {}:{}: {}", src.broker, host, port, rerr.message());
-    co_return false;
-  }
-  arm(src.deadline, src.socket, _cfg.socket_timeout_ms);
-  auto [cerr, connected] = co_await asio::async_connect(src.socket, endpoints, as_tuple);
-  src.deadline.cancel();
-  if (cerr || !src.socket.is_open()) {
+  const int32_t port = ep->port;
+  auto cerr = co_await connect_to(src.socket, src.deadline, host, port, _cfg.socket_timeout_ms);
+  if (cerr) {
     log->debug("replica fetcher: cannot connect to broker {} at {}:{}: {}", src.broker, host, port, cerr.message());
-    asio::error_code ignored;
-    src.socket.close(ignored);
     co_return false;
   }
-  src.socket.set_option(tcp::no_delay(true));
   log->info("replica fetcher: connected to broker {} at {}:{}", src.broker, host, port);
   co_return true;
 }

@@ -179,8 +179,4 @@ void txn_coordinator::start() {
   for (net::shard_id s = 0; s < _shards.size(); ++s) _shards.post(s, [this, s] { schedule_tick(s); });
 }
 
-void txn_coordinator::stop() {
-  for (auto& sender : _senders) sender->stop();
-}
-
 }  // namespace sluice::server

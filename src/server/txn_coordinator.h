@@ -78,8 +78,6 @@ class txn_coordinator {
   // Starts the per-shard timers (timeout aborts, marker retries, id expiry). Call after the
   // shards run.
   void start();
-  // Stops the marker senders (their loops end at their next step). Call before the shards stop.
-  void stop();
 
  private:
   void load_partition(int32_t partition);

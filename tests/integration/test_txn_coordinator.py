@@ -6,6 +6,7 @@ PrepareAbort until they are written, which is what these tests observe.
 """
 
 import struct
+import time
 
 import pytest
 
@@ -22,6 +23,7 @@ API_LIST_TRANSACTIONS = 66
 
 NONE = 0
 UNKNOWN_TOPIC_OR_PARTITION = 3
+COORDINATOR_LOAD_IN_PROGRESS = 14
 NOT_COORDINATOR = 16
 INVALID_PRODUCER_EPOCH = 47
 INVALID_TXN_STATE = 48
@@ -242,7 +244,13 @@ def test_init_producer_id_with_transactional_id_bumps_epoch(broker):
     broker.restart()
     with KafkaConnection(broker.host, broker.port) as conn:
         coordinator_ready(conn, "tx-a")
-        assert init_producer_id(conn, 4, transactional_id="tx-a") == (NONE, pid, 6)
+        # The partitions load in the background after a start; clients retry meanwhile.
+        deadline = time.monotonic() + 15
+        got = init_producer_id(conn, 4, transactional_id="tx-a")
+        while got[0] == COORDINATOR_LOAD_IN_PROGRESS and time.monotonic() < deadline:
+            time.sleep(0.05)
+            got = init_producer_id(conn, 4, transactional_id="tx-a")
+        assert got == (NONE, pid, 6)
 
 
 def test_add_partitions_and_end_txn_state_errors(broker, topic_name):
@@ -365,7 +373,6 @@ def test_describe_and_list_transactions(broker, topic_name):
 
 
 def test_coordinator_aborts_transaction_past_its_timeout(broker, topic_name):
-    import time
     broker.create_topic(topic_name, 1)
     tid = "tx-timeout"
     with KafkaConnection(broker.host, broker.port) as conn:
