@@ -111,8 +111,7 @@ asio::awaitable<void> handle(request_context& ctx, protocol::produce_request& re
               r.error_code = code(broker.partitions.not_hosted_error(tp));
               co_return r;
             }
-            const auto& cfg = p->config();
-            if (auto e = validate_produce_batch(batch, cfg, version, now_ms); e != E::none) {
+            if (auto e = validate_produce_batch(batch, p->config(), version, now_ms); e != E::none) {
               r.error_code = code(e);
               co_return r;
             }
@@ -151,6 +150,8 @@ asio::awaitable<void> handle(request_context& ctx, protocol::produce_request& re
                 co_return r;
               }
             }
+            // Bound after the verifier's suspension: the partition may have been replaced then.
+            const auto& cfg = p->config();
             // compression.type other than "producer": the broker re-encodes the batch (a copy,
             // off the default path).
             std::span<uint8_t> to_append = batch;
