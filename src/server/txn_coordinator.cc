@@ -114,6 +114,21 @@ void txn_coordinator::on_image(const cluster::metadata_image& img) {
     manager().unload(it->first);
     it = taken.erase(it);
   }
+  // Partitions that became led here are loaded at once, not on their first request: an open
+  // transaction of a producer that died with the old coordinator must still time out and be
+  // aborted, and Prepare* states must get their markers written, with no client asking.
+  const auto* t = img.find(txn_topic);
+  if (!t) return;
+  auto s = _shards.current();
+  for (const auto& p : t->partitions) {
+    model::topic_partition tp{txn_topic, p.partition};
+    if (p.leader != _broker_id || _partitions.shard_of(tp) != s ||
+        manager().status(p.partition) != transaction_manager::partition_status::not_owned)
+      continue;
+    begin_loading(p.partition, p.leader_epoch);
+    int32_t partition = p.partition;
+    asio::post(_shards.context(s), [this, partition] { load_partition(partition); });
+  }
 }
 
 void txn_coordinator::load_partition(int32_t partition) {

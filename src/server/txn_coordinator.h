@@ -5,9 +5,9 @@
 // path of Produce with acks=all, waiting up to offsets.commit.timeout.ms for replication, as
 // Kafka's transaction.state.log writes use request.timeout.ms-like bounds).
 //
-// Lifecycle, as group_coordinator: a partition is loaded on first use after this broker became
-// its leader (or by load_all at start-up and when the topic is created), unloaded by on_image
-// when leadership moves or the leader epoch changes (its pending requests get NOT_COORDINATOR).
+// Lifecycle: a partition is loaded when this broker becomes its leader (on_image), by load_all at
+// start-up and when the topic is created, or on first use; unloaded by on_image when leadership
+// moves or the leader epoch changes (its pending requests get NOT_COORDINATOR).
 // The coordinator epoch a partition is loaded in is the partition's leader epoch (Kafka's
 // coordinatorEpoch), carried by every marker_work.
 //
@@ -68,7 +68,9 @@ class txn_coordinator {
 
   // Marks every led __transaction_state partition as loading, then loads them one by one.
   asio::awaitable<void> load_all();
-  // Leadership moved (a new image, applied on the calling shard): see group_coordinator::on_image.
+  // Leadership moved (a new image, applied on the calling shard): partitions no longer led here
+  // in the epoch they were loaded in are unloaded (as group_coordinator::on_image), and
+  // partitions newly led here start loading.
   void on_image(const cluster::metadata_image& img);
 
   // The longest a handler waits for the manager's answer (write timeout plus a margin).
