@@ -326,7 +326,8 @@ int run_broker(const server::broker_config& config) {
   });
   // KIP-890 part 1: the first transactional batch of a producer on a partition must belong to a
   // transaction its coordinator knows added that partition.
-  partitions->set_txn_verifier(server::make_txn_verifier(*txns, *partitions, broker_id));
+  if (config.get_bool("transaction.partition.verification.enable"))
+    partitions->set_txn_verifier(server::make_txn_verifier(*txns, *partitions, broker_id));
   services = std::make_unique<server::broker_services>(server::broker_services{
       shards, *controller, *partitions, config_holder, config, settings, system_clock::instance(), producer_ids,
       groups.get(), txns.get()});

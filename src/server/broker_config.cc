@@ -56,6 +56,7 @@ std::vector<config_definition> make_definitions() {
       {"transaction.max.timeout.ms", T::int32, "900000", "Largest transaction.timeout.ms a transactional producer may ask for", 1, i32max},
       {"transactional.id.expiration.ms", T::int32, "604800000", "A transactional id with no open transaction is forgotten after this long without updates", 1, i32max},
       {"transaction.abort.timed.out.transaction.cleanup.interval.ms", T::int32, "10000", "How often transactions open longer than their timeout are aborted", 1, i32max},
+      {"transaction.partition.verification.enable", T::boolean, "true", "Check with the transaction coordinator that a partition was added to the transaction before the first transactional batch of a producer is appended (KIP-890)"},
       {"transaction.remove.expired.transaction.cleanup.interval.ms", T::int32, "3600000", "How often expired transactional ids are removed", 1, i32max},
       {"group.initial.rebalance.delay.ms", T::int32, "3000", "Delay of the first rebalance of an empty group", 0, i32max},
       {"group.min.session.timeout.ms", T::int32, "6000", "Smallest session timeout a member may ask for", 0, i32max},

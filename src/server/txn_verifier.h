@@ -3,9 +3,10 @@
 // transactional batch of a producer (the partition side calls it; partition_manager's
 // set_txn_verifier). Answers whether `tp` is in the Ongoing transaction of (transactional_id,
 // producer_id, producer_epoch), as the transaction coordinator sees it
-// (transaction_manager::verify: NONE, or INVALID_TXN_STATE / PRODUCER_FENCED /
-// INVALID_PRODUCER_ID_MAPPING / CONCURRENT_TRANSACTIONS / NOT_COORDINATOR /
-// COORDINATOR_LOAD_IN_PROGRESS).
+// (transaction_manager::verify), in errors a producer understands: NONE, INVALID_TXN_STATE,
+// INVALID_PRODUCER_ID_MAPPING, INVALID_PRODUCER_EPOCH (fenced), or NOT_ENOUGH_REPLICAS (retriable)
+// while the coordinator is unavailable, moving, loading or busy.
+// Registered unless transaction.partition.verification.enable=false.
 //
 // Only a coordinator on this broker is asked (on its shard). When the id's coordinator is
 // another broker the answer is NONE without a check: Kafka asks that broker with

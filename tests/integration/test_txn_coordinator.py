@@ -289,14 +289,15 @@ def test_add_partitions_and_end_txn_state_errors(broker, topic_name):
         # Ending with a stale epoch is fenced; ending for real answers once PrepareCommit is written.
         assert end_txn(conn, 1, tid, pid, epoch + 1, True) == INVALID_PRODUCER_EPOCH
         assert end_txn(conn, 3, tid, pid, epoch, True) == NONE
-        d = describe_txns(conn, [tid])[tid]
-        # The markers are written by the partitions' leaders; without them the commit stays prepared.
-        assert d["state"] in ("PrepareCommit", "CompleteCommit")
-        if d["state"] == "PrepareCommit":
-            assert end_txn(conn, 3, tid, pid, epoch, True) == CONCURRENT_TRANSACTIONS
-            assert end_txn(conn, 0, tid, pid, epoch, False) == INVALID_TXN_STATE
-            assert add_partitions(conn, 3, tid, pid, epoch, {topic_name: [0]}) == {
-                (topic_name, 0): CONCURRENT_TRANSACTIONS}
+        # The partitions' leaders (this broker) write the markers; then the commit completes.
+        deadline = time.monotonic() + 30
+        while describe_txns(conn, [tid])[tid]["state"] != "CompleteCommit":
+            assert time.monotonic() < deadline, describe_txns(conn, [tid])[tid]
+            time.sleep(0.05)
+        assert describe_txns(conn, [tid])[tid]["topics"] == {}
+        # A retried commit is answered again; the other outcome is refused.
+        assert end_txn(conn, 3, tid, pid, epoch, True) == NONE
+        assert end_txn(conn, 0, tid, pid, epoch, False) == INVALID_TXN_STATE
 
 
 def test_empty_transaction_commits_at_once(broker):
@@ -391,3 +392,29 @@ def test_coordinator_aborts_transaction_past_its_timeout(broker, topic_name):
         assert time.monotonic() - started >= 0.9
         assert (d["producer_id"], d["epoch"]) == (pid, epoch + 1)
         assert end_txn(conn, 3, tid, pid, epoch, True) == PRODUCER_FENCED
+
+
+def test_produce_outside_the_coordinators_transaction_is_refused(broker, topic_name):
+    """KIP-890 part 1: a transactional batch to a partition not added to the producer's ongoing
+    transaction, or arriving after EndTxn (the hole Jepsen found), is refused; nothing is appended."""
+    from test_txn_partition import batch, produce
+    broker.create_topic(topic_name, 2)
+    tid = "tx-verified"
+    with KafkaConnection(broker.host, broker.port) as conn:
+        coordinator_ready(conn, tid)
+        err, pid, epoch = init_producer_id(conn, 4, transactional_id=tid, timeout_ms=60000)
+        assert err == NONE
+        assert produce(conn, topic_name, batch([b"early"], pid, epoch, 0, True), tid)[0] == INVALID_TXN_STATE
+        assert add_partitions(conn, 3, tid, pid, epoch, {topic_name: [0]}) == {(topic_name, 0): NONE}
+        assert produce(conn, topic_name, batch([b"a", b"b"], pid, epoch, 0, True), tid) == (NONE, 0)
+        assert produce(conn, topic_name, batch([b"other"], pid, epoch, 0, True), tid, partition=1)[0] == \
+            INVALID_TXN_STATE
+        assert end_txn(conn, 3, tid, pid, epoch, True) == NONE
+        deadline = time.monotonic() + 30
+        while describe_txns(conn, [tid])[tid]["state"] != "CompleteCommit":
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        # The late batch continues the producer's sequence but belongs to no transaction.
+        assert produce(conn, topic_name, batch([b"late"], pid, epoch, 2, True), tid)[0] == INVALID_TXN_STATE
+        assert conn.list_offsets(topic_name, 0, -1) == (NONE, 3), "two records and the COMMIT marker"
+        assert conn.list_offsets(topic_name, 1, -1) == (NONE, 0)
