@@ -50,7 +50,7 @@ asio::awaitable<protocol::error_code> verify_txn_partition(txn_coordinator& txns
   co_return for_produce(answer);
 }
 
-txn_verifier make_txn_verifier(txn_coordinator& txns, partition_manager& partitions, int32_t broker_id) {
+partition_manager::txn_verifier make_txn_verifier(txn_coordinator& txns, partition_manager& partitions, int32_t broker_id) {
   // Not a coroutine itself: it forwards named copies (GCC 12 mishandles temporaries passed to
   // coroutine parameters).
   return [&txns, &partitions, broker_id](std::string transactional_id, int64_t producer_id, int16_t producer_epoch,

@@ -19,22 +19,19 @@
 #include <asio.hpp>
 
 #include "model/topic_partition.h"
+#include "server/partition_manager.h"
 #include "protocol/error_code.h"
 
 namespace sluice::server {
 
 class txn_coordinator;
-class partition_manager;
 
 asio::awaitable<protocol::error_code> verify_txn_partition(txn_coordinator& txns, partition_manager& partitions,
                                                            int32_t broker_id, std::string transactional_id,
                                                            int64_t producer_id, int16_t producer_epoch,
                                                            model::topic_partition tp);
 
-using txn_verifier = std::function<asio::awaitable<protocol::error_code>(
-    std::string transactional_id, int64_t producer_id, int16_t producer_epoch, model::topic_partition tp)>;
-
 // The verifier to register with partition_manager::set_txn_verifier. The objects must outlive it.
-txn_verifier make_txn_verifier(txn_coordinator& txns, partition_manager& partitions, int32_t broker_id);
+partition_manager::txn_verifier make_txn_verifier(txn_coordinator& txns, partition_manager& partitions, int32_t broker_id);
 
 }  // namespace sluice::server
