@@ -1,6 +1,8 @@
 #include "server/txn_verifier.h"
 
 #include "coordinator/placement.h"
+#include "protocol/messages/describe_transactions.h"
+#include "server/broker_client.h"
 #include "server/partition_manager.h"
 #include "server/txn_coordinator.h"
 
@@ -27,6 +29,42 @@ protocol::error_code for_produce(protocol::error_code e) {
   }
 }
 
+// Each step of asking a remote coordinator is bounded by this.
+constexpr int64_t remote_timeout_ms = 5000;
+
+// The coordinator is broker `coordinator`: ask it with DescribeTransactions (Kafka asks with
+// AddPartitionsToTxn v4 VerifyOnly, which answers the same question; that version is broker-only
+// and we do not implement it) and apply transaction_manager::verify's rules to its answer.
+asio::awaitable<protocol::error_code> verify_remotely(const cluster::metadata_image& img, int32_t coordinator,
+                                                      const std::string& transactional_id, int64_t producer_id,
+                                                      int16_t producer_epoch, const model::topic_partition& tp) {
+  using E = protocol::error_code;
+  const cluster::broker_endpoint* to = nullptr;
+  for (const auto& b : img.brokers)
+    if (b.id == coordinator) to = &b;
+  if (!to) co_return E::coordinator_not_available;
+  broker_client client(co_await asio::this_coro::executor);
+  const std::string host = to->host;
+  if (auto ec = co_await client.connect(host, to->port, remote_timeout_ms); ec) co_return E::coordinator_not_available;
+  protocol::describe_transactions_request req;
+  req.transactional_ids = {transactional_id};
+  auto resp = co_await client.request<protocol::describe_transactions_api>(req, 0, remote_timeout_ms);
+  client.close();
+  if (!resp || resp->transaction_states.size() != 1) co_return E::coordinator_not_available;
+  const auto& t = resp->transaction_states[0];
+  if (t.error_code == static_cast<int16_t>(E::transactional_id_not_found)) co_return E::invalid_producer_id_mapping;
+  if (t.error_code != 0) co_return static_cast<E>(t.error_code);
+  if (t.producer_id != producer_id) co_return E::invalid_producer_id_mapping;
+  if (t.producer_epoch != producer_epoch) co_return E::producer_fenced;
+  if (t.transaction_state == "PrepareCommit" || t.transaction_state == "PrepareAbort") co_return E::concurrent_transactions;
+  if (t.transaction_state != "Ongoing") co_return E::invalid_txn_state;
+  for (const auto& topic : t.topics)
+    if (topic.topic == tp.topic)
+      for (int32_t p : topic.partitions)
+        if (p == tp.partition) co_return E::none;
+  co_return E::invalid_txn_state;
+}
+
 }  // namespace
 
 asio::awaitable<protocol::error_code> verify_txn_partition(txn_coordinator& txns, partition_manager& partitions,
@@ -39,8 +77,12 @@ asio::awaitable<protocol::error_code> verify_txn_partition(txn_coordinator& txns
   if (!pl) co_return for_produce(E::not_coordinator);
   auto img = partitions.image();
   const auto* pm = img->find_partition(coordinator::transaction_state_topic, pl->partition);
-  // Remote coordinator: not verified (AddPartitionsToTxn v4 is not implemented; see the header).
-  if (pm && pm->leader >= 0 && pm->leader != broker_id) co_return E::none;
+  if (!pm || pm->leader < 0) co_return for_produce(E::coordinator_not_available);
+  if (pm->leader != broker_id) {
+    const int32_t coordinator = pm->leader;
+    E remote = co_await verify_remotely(*img, coordinator, transactional_id, producer_id, producer_epoch, tp);
+    co_return for_produce(remote);
+  }
   const int32_t partition = pl->partition;
   const coordinator::txn::topic_partition ctp{tp.topic, tp.partition};
   E answer = co_await partitions.shards().invoke_on(

@@ -8,10 +8,10 @@
 // while the coordinator is unavailable, moving, loading or busy.
 // Registered unless transaction.partition.verification.enable=false.
 //
-// Only a coordinator on this broker is asked (on its shard). When the id's coordinator is
-// another broker the answer is NONE without a check: Kafka asks that broker with
-// AddPartitionsToTxn v4 (VerifyOnly), which is not implemented yet; until then a remote
-// coordinator means Kafka's behaviour before 3.6 (no verification).
+// A coordinator on this broker is asked on its shard. Another broker's coordinator is asked with
+// DescribeTransactions (one short-lived connection per check; Kafka uses the broker-only
+// AddPartitionsToTxn v4 VerifyOnly, which we do not implement), and the same rules are applied
+// to its answer. A coordinator that cannot be reached answers NOT_ENOUGH_REPLICAS (retriable).
 #include <cstdint>
 #include <functional>
 #include <string>

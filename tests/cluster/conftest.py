@@ -31,6 +31,12 @@ SESSION_TIMEOUT_MS = 4000
 ZOOKEEPER_TICK_MS = 500
 
 
+def pytest_configure(config):
+    # Markers of the tests/integration modules whose wire helpers the cluster tests import.
+    config.addinivalue_line("markers", "broker_config(settings): extra broker --set key=value settings")
+    config.addinivalue_line("markers", "sluice_only: needs Sluice-specific behaviour")
+
+
 def pytest_sessionfinish(session, exitstatus):
     kill_all_live()
 
