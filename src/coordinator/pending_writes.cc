@@ -10,10 +10,14 @@ void pending_writes::write(internal_partition& store, const std::vector<model::r
     done(appended.error());
     return;
   }
+  wait(store, *appended, std::move(done));
+}
+
+void pending_writes::wait(internal_partition& store, int64_t end_offset, done_fn done) {
   const uint64_t id = ++_s->next_id;
   _s->waits.emplace(id, std::move(done));
   // Weak: a completion arriving after fail_all() or after this object is gone changes nothing.
-  store.wait_replicated(*appended, [weak = std::weak_ptr<state>(_s), id](std::error_code e) {
+  store.wait_replicated(end_offset, [weak = std::weak_ptr<state>(_s), id](std::error_code e) {
     auto s = weak.lock();
     if (!s) return;
     auto node = s->waits.extract(id);

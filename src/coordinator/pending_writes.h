@@ -31,6 +31,9 @@ class pending_writes {
   pending_writes& operator=(const pending_writes&) = delete;
 
   void write(internal_partition& store, const std::vector<model::record_data>& records, done_fn done);
+  // For a write the caller appended itself (e.g. a transactional batch): waits until `store`
+  // reports `end_offset` replicated, under the same contract.
+  void wait(internal_partition& store, int64_t end_offset, done_fn done);
   // Answers every pending write with `e` (write_errc::not_leader on unload); their later
   // replication outcomes are ignored.
   void fail_all(std::error_code e);

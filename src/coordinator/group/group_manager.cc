@@ -8,6 +8,7 @@
 
 #include "base/endian.h"
 #include "base/logging.h"
+#include "coordinator/pending_writes.h"
 
 namespace sluice::coordinator::group {
 
@@ -169,9 +170,9 @@ struct group_manager::partition_data {
   bool loaded = false;
   std::unique_ptr<offsets_store> store;
   std::map<std::string, std::unique_ptr<group>> groups;
-  // Writes appended and not yet replicated, by id: their completions. Answered by unload()
-  // with write_errc::not_leader, since the store drops its waits when it is destroyed.
-  std::map<uint64_t, std::function<void(std::error_code)>> pending_writes;
+  // Writes appended and not yet replicated. Answered by unload() with write_errc::not_leader,
+  // since the store drops its waits when it is destroyed.
+  coordinator::pending_writes writes;
   // Producer id -> groups that may hold pending transactional offsets of it (Kafka's
   // openGroupsForProducer), so a marker finds them without scanning every group.
   std::map<int64_t, std::set<std::string>> producer_groups;
@@ -294,8 +295,7 @@ result<void> group_manager::load(int32_t partition, std::unique_ptr<offsets_stor
   begin_loading(partition);
   auto& pd = *_partitions[partition];
   // A previous store's waits die with it: answer its writes (callers load fresh partitions only).
-  auto writes = std::exchange(pd.pending_writes, {});
-  for (auto& [_, done] : writes) done(make_error_code(write_errc::not_leader));
+  pd.writes.fail_all(make_error_code(write_errc::not_leader));
   pd.groups.clear();
   pd.producer_groups.clear();
   pd.store = std::move(store);
@@ -333,8 +333,7 @@ void group_manager::unload(int32_t partition) {
   _partitions.erase(it);
   // Writes still waiting for replication fail: no longer the leader (their completions find the
   // partition gone and change nothing).
-  auto writes = std::exchange(pd->pending_writes, {});
-  for (auto& [_, done] : writes) done(make_error_code(write_errc::not_leader));
+  pd->writes.fail_all(make_error_code(write_errc::not_leader));
   for (auto& [_, g] : pd->groups)
     for (auto& [id, m] : g->members) fail_pending_calls(m, id, errc::not_coordinator);
 }
@@ -356,14 +355,7 @@ result<int64_t> group_manager::append_records(partition_data& pd, const std::vec
 }
 
 void group_manager::await_replication(partition_data& pd, int64_t end_offset, std::function<void(std::error_code)> done) {
-  const uint64_t id = ++_write_seq;
-  pd.pending_writes.emplace(id, std::move(done));
-  pd.store->wait_replicated(end_offset, [this, partition = pd.id, id](std::error_code e) {
-    auto it = _partitions.find(partition);
-    if (it == _partitions.end()) return;
-    auto node = it->second->pending_writes.extract(id);
-    if (node) node.mapped()(e);
-  });
+  pd.writes.wait(*pd.store, end_offset, std::move(done));
 }
 
 group_manager::partition_data* group_manager::owned(int32_t partition, errc& err) {

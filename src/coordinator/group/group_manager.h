@@ -333,7 +333,6 @@ class group_manager {
   sluice::clock& _clock;
   std::map<int32_t, std::unique_ptr<partition_data>> _partitions;
   uint64_t _member_seq = 0;
-  uint64_t _write_seq = 0;  // ids of pending writes, unique across partitions and reloads
   uint64_t _id_salt;
   int64_t _next_expiry_check_ms = 0;
 };

@@ -67,7 +67,9 @@ errc write_error(std::error_code e) {
     case write_errc::timed_out: return errc::coordinator_not_available;
     case write_errc::not_leader:
     case write_errc::storage_error: return errc::not_coordinator;
-    case write_errc::too_large: return errc::unknown_server_error;
+    case write_errc::too_large:
+    // Only transactional appends (TxnOffsetCommit's) can be fenced; these records are not.
+    case write_errc::invalid_producer_epoch: return errc::unknown_server_error;
   }
   return errc::unknown_server_error;
 }
