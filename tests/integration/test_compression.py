@@ -48,12 +48,19 @@ def test_compressed_roundtrip(broker, topic_name, codec):
     consumed = consume_confluent(broker.bootstrap, topic_name, PARTITIONS)
     verify_roundtrip(records, consumed, PARTITIONS, client=f"confluent-kafka-python {codec}")
 
-    # What the broker serves: only batches compressed with the producer's codec.
+    # What the broker serves: batches compressed with the producer's codec. librdkafka sends a batch
+    # uncompressed when compressing did not make it smaller (rd_kafka_msgset_writer_compress), which
+    # happens to a small batch of random bytes (the codec's framing outweighs the gain), so a small
+    # uncompressed batch is the client's choice, not the broker's.
+    small_batch = 1024
     with KafkaConnection(broker.host, broker.port) as conn:
         seen = {}
         for p in range(PARTITIONS):
             for b in fetch_all_batches(conn, topic_name, p):
-                seen[b.compression] = seen.get(b.compression, 0) + 1
+                codec_id = b.compression
+                if codec_id == 0 and len(b.raw) < small_batch:
+                    codec_id = "small uncompressed"
+                seen[codec_id] = seen.get(codec_id, 0) + 1
                 assert b.crc_ok, f"partition {p} batch at offset {b.base_offset}: CRC-32C mismatch"
     hint = ""
     if codec == "lz4" and 0 in seen:
@@ -61,4 +68,5 @@ def test_compressed_roundtrip(broker, topic_name, codec):
         # broker advertising FindCoordinator v0 in ApiVersions; otherwise it silently sends
         # uncompressed batches.
         hint = " (does ApiVersions advertise FindCoordinator v0? librdkafka needs it for lz4)"
-    assert set(seen) == {CODECS[codec]}, f"batch codecs served (codec id: count): {seen}{hint}"
+    assert CODECS[codec] in seen and set(seen) <= {CODECS[codec], "small uncompressed"}, \
+        f"batch codecs served (codec id: count): {seen}{hint}"
