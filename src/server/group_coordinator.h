@@ -7,11 +7,8 @@
 // Threading: manager(s) and everything it owns are touched only on shard s. Handlers find the
 // group's partition and shard with place(), hop there with shards.invoke_on and call the
 // manager of that shard.
-#include <map>
-#include <memory>
 #include <optional>
 #include <string>
-#include <vector>
 
 #include <asio.hpp>
 
@@ -19,6 +16,7 @@
 #include "coordinator/group/group_manager.h"
 #include "net/shard_group.h"
 #include "server/broker_config.h"
+#include "server/coordinator_shards.h"
 #include "server/partition_manager.h"
 
 namespace sluice::server {
@@ -33,29 +31,26 @@ class group_coordinator {
                     coordinator::group::group_config cfg, sluice::clock& clock);
   ~group_coordinator();
 
-  struct placement {
-    int32_t partition;
-    net::shard_id shard;
-  };
+  using placement = coordinator_shards<coordinator::group::group_manager>::placement;
   // Where `group_id` is coordinated under the calling shard's image; nullopt when
   // __consumer_offsets does not exist yet.
-  std::optional<placement> place(const std::string& group_id) const;
+  std::optional<placement> place(const std::string& group_id) const { return _managers.place(group_id); }
 
   // The calling shard's manager, after making sure `partition` (if this broker leads it) is
   // loaded or loading. REQUIRES: on the partition's owner shard.
-  coordinator::group::group_manager& manager_for(int32_t partition);
+  coordinator::group::group_manager& manager_for(int32_t partition) { return _managers.manager_for(partition); }
   // The calling shard's manager. REQUIRES: on a shard.
-  coordinator::group::group_manager& manager();
+  coordinator::group::group_manager& manager() { return _managers.manager(); }
 
   // Marks every led __consumer_offsets partition as loading, then loads them one by one (other
   // requests run in between and get COORDINATOR_LOAD_IN_PROGRESS). Completes when all loaded.
-  asio::awaitable<void> load_all();
+  asio::awaitable<void> load_all() { return _managers.load_all(); }
 
   // Leadership moved (a new image, applied on the calling shard): partitions of this shard's
   // manager that this broker no longer leads, or now leads in a different leader epoch (their
   // state may be stale), are unloaded, answering NOT_COORDINATOR to parked calls; the next
   // request for a led partition loads it again from the log. REQUIRES: on a shard.
-  void on_image(const cluster::metadata_image& img);
+  void on_image(const cluster::metadata_image& img) { _managers.on_image(img); }
 
   // A COMMIT (`commit` true) or ABORT transaction marker of `producer_id` was appended and
   // replicated to `tp`. For a __consumer_offsets partition whose groups this broker
@@ -70,23 +65,13 @@ class group_coordinator {
 
   // Starts the per-shard timers that apply group deadlines (session and rebalance timeouts,
   // offset expiry). Call after the shards run.
-  void start();
+  void start() { _managers.start(); }
 
  private:
-  void load_partition(int32_t partition);
-  // Marks `partition` loading in the calling shard's manager, remembering the leader epoch.
-  void begin_loading(int32_t partition, int32_t leader_epoch);
-  void schedule_tick(net::shard_id s);
-
   net::shard_group& _shards;
   partition_manager& _partitions;
-  int32_t _broker_id;
-  sluice::clock& _clock;
   int64_t _commit_timeout_ms;  // offsets.commit.timeout.ms
-  std::vector<std::unique_ptr<coordinator::group::group_manager>> _managers;  // by shard
-  std::vector<std::unique_ptr<asio::steady_timer>> _timers;                    // by shard
-  // By shard: the leader epoch each loading/loaded partition was taken in.
-  std::vector<std::map<int32_t, int32_t>> _taken_in_epoch;
+  coordinator_shards<coordinator::group::group_manager> _managers;
 };
 
 }  // namespace sluice::server

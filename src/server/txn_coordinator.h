@@ -16,8 +16,6 @@
 // completion with markers_written() on the same shard.
 //
 // Threading: manager(s) and everything it owns are touched only on shard s.
-#include <functional>
-#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -30,6 +28,7 @@
 #include "coordinator/txn/transaction_manager.h"
 #include "net/shard_group.h"
 #include "server/broker_config.h"
+#include "server/coordinator_shards.h"
 #include "server/partition_manager.h"
 #include "server/txn_marker_sender.h"
 
@@ -52,26 +51,24 @@ class txn_coordinator {
                   coordinator::producer_id_manager& ids, txn_coordinator_settings cfg, sluice::clock& clock);
   ~txn_coordinator();
 
-  struct placement {
-    int32_t partition;
-    net::shard_id shard;
-  };
+  using placement = coordinator_shards<coordinator::txn::transaction_manager>::placement;
   // Where `transactional_id` is coordinated under the calling shard's image; nullopt when
   // __transaction_state does not exist yet.
-  std::optional<placement> place(const std::string& transactional_id) const;
+  std::optional<placement> place(const std::string& transactional_id) const {
+    return _managers.place(transactional_id);
+  }
 
   // The calling shard's manager, after making sure `partition` (if this broker leads it) is
   // loaded or loading. REQUIRES: on the partition's owner shard.
-  coordinator::txn::transaction_manager& manager_for(int32_t partition);
+  coordinator::txn::transaction_manager& manager_for(int32_t partition) { return _managers.manager_for(partition); }
   // The calling shard's manager. REQUIRES: on a shard.
-  coordinator::txn::transaction_manager& manager();
+  coordinator::txn::transaction_manager& manager() { return _managers.manager(); }
 
   // Marks every led __transaction_state partition as loading, then loads them one by one.
-  asio::awaitable<void> load_all();
+  asio::awaitable<void> load_all() { return _managers.load_all(); }
   // Leadership moved (a new image, applied on the calling shard): partitions no longer led here
-  // in the epoch they were loaded in are unloaded (as group_coordinator::on_image), and
-  // partitions newly led here start loading.
-  void on_image(const cluster::metadata_image& img);
+  // in the epoch they were loaded in are unloaded, and partitions newly led here start loading.
+  void on_image(const cluster::metadata_image& img) { _managers.on_image(img); }
 
   // The longest a handler waits for the manager's answer (write timeout plus a margin).
   int64_t answer_timeout_ms() const { return _cfg.write_timeout_ms + 10'000; }
@@ -79,23 +76,18 @@ class txn_coordinator {
 
   // Starts the per-shard timers (timeout aborts, marker retries, id expiry). Call after the
   // shards run.
-  void start();
+  void start() { _managers.start(); }
 
  private:
-  void load_partition(int32_t partition);
-  void begin_loading(int32_t partition, int32_t leader_epoch);
-  void schedule_tick(net::shard_id s);
+  // The per-shard managers, handing their marker_work to _senders[shard].
+  std::vector<std::unique_ptr<coordinator::txn::transaction_manager>> make_managers(
+      size_t shards, const txn_coordinator_settings& cfg, sluice::clock& clock, coordinator::producer_id_manager& ids);
 
-  net::shard_group& _shards;
   partition_manager& _partitions;
-  int32_t _broker_id;
-  sluice::clock& _clock;
   txn_coordinator_settings _cfg;
-  std::vector<std::unique_ptr<txn_marker_sender>> _senders;                       // by shard
-  std::vector<std::unique_ptr<coordinator::txn::transaction_manager>> _managers;  // by shard
-  std::vector<std::unique_ptr<asio::steady_timer>> _timers;                        // by shard
-  // By shard: the leader epoch each loading/loaded partition was taken in.
-  std::vector<std::map<int32_t, int32_t>> _taken_in_epoch;
+  // Declared before _managers, which hand them marker_work, so they outlive the managers.
+  std::vector<std::unique_ptr<txn_marker_sender>> _senders;  // by shard
+  coordinator_shards<coordinator::txn::transaction_manager> _managers;
 };
 
 }  // namespace sluice::server
