@@ -13,25 +13,16 @@ asio::awaitable<void> handle(request_context& ctx, protocol::describe_producers_
   using E = protocol::error_code;
   using dresp = protocol::describe_producers_response;
   auto& broker = ctx.broker;
-  auto img = broker.partitions.image();
   for (const auto& t : req.topics) {
     dresp::topic_response tr;
     tr.name = t.name;
-    const auto* tm = img->find(t.name);
     for (int32_t index : t.partition_indexes) {
-      dresp::partition_response pr;
-      pr.partition_index = index;
-      if (!tm || !tm->find_partition(index)) {
-        pr.error_code = code(E::unknown_topic_or_partition);
-        tr.partitions.push_back(std::move(pr));
-        continue;
-      }
       model::topic_partition tp{t.name, index};
       // Captures by reference (this frame outlives the awaited call): see invoke_on.
-      pr = co_await broker.shards.invoke_on(broker.partitions.shard_of(tp), [&]() -> asio::awaitable<dresp::partition_response> {
+      auto pr = co_await broker.shards.invoke_on(broker.partitions.shard_of(tp), [&]() -> asio::awaitable<dresp::partition_response> {
         dresp::partition_response r;
         r.partition_index = tp.partition;
-        E err = E::none;
+        E err = E::none;  // UNKNOWN_TOPIC_OR_PARTITION, NOT_LEADER_OR_FOLLOWER
         partition* part = broker.partitions.get_leader(tp, -1, err);
         if (!part) {
           r.error_code = code(err);

@@ -18,22 +18,15 @@ asio::awaitable<void> handle(request_context& ctx, protocol::write_txn_markers_r
   using E = protocol::error_code;
   using wresp = protocol::write_txn_markers_response;
   auto& broker = ctx.broker;
-  auto img = broker.partitions.image();
   for (const auto& marker : req.markers) {
     wresp::writable_txn_marker_result mr;
     mr.producer_id = marker.producer_id;
     for (const auto& t : marker.topics) {
       wresp::writable_txn_marker_topic_result tr;
       tr.name = t.name;
-      const auto* tm = img->find(t.name);
       for (int32_t index : t.partition_indexes) {
         wresp::writable_txn_marker_partition_result pr;
         pr.partition_index = index;
-        if (!tm || !tm->find_partition(index)) {
-          pr.error_code = code(E::unknown_topic_or_partition);
-          tr.partitions.push_back(pr);
-          continue;
-        }
         // Named variables: GCC 12 mishandles temporaries passed to coroutine parameters.
         model::topic_partition tp{t.name, index};
         const int64_t producer_id = marker.producer_id;
@@ -43,7 +36,7 @@ asio::awaitable<void> handle(request_context& ctx, protocol::write_txn_markers_r
         const int64_t timeout_ms = marker_timeout_ms;
         const E e = co_await broker.partitions.write_txn_marker(tp, producer_id, producer_epoch, commit,
                                                                coordinator_epoch, timeout_ms);
-        pr.error_code = code(e);
+        pr.error_code = code(e);  // UNKNOWN_TOPIC_OR_PARTITION for a partition that does not exist
         tr.partitions.push_back(pr);
       }
       mr.topics.push_back(std::move(tr));
