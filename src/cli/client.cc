@@ -191,4 +191,18 @@ bool split_key_value(std::string_view text, std::string& key, std::string& value
   return true;
 }
 
+std::unique_ptr<session> open_session(std::string_view command, const client_options& opts,
+                                      const std::vector<int16_t>& needed_apis) {
+  std::string error;
+  auto s = std::make_unique<session>();
+  s->rk = make_client(RD_KAFKA_PRODUCER, opts, {}, error);
+  if (s->rk) s->md = fetch_metadata(s->rk.get(), opts, error);
+  if (!s->md || !require_apis(s->md.get(), opts, needed_apis, error)) {
+    report_error(command, error);
+    return nullptr;
+  }
+  s->queue.reset(rd_kafka_queue_new(s->rk.get()));
+  return s;
+}
+
 }  // namespace sluice::cli

@@ -117,6 +117,18 @@ class partition_reader {
 bool require_apis(const rd_kafka_metadata_t* md, const client_options& opts, const std::vector<int16_t>& keys,
                   std::string& error);
 
+// A handle on the cluster for the commands that query it as a whole (group, transactions): a
+// client, the metadata it fetched and a queue for admin results.
+struct session {
+  rk_ptr rk;
+  metadata_ptr md;
+  queue_ptr queue;
+};
+// Connects to the bootstrap brokers, fetches metadata and checks the first broker advertises
+// `needed_apis` (require_apis). On failure reports the problem under `command` and returns nullptr.
+std::unique_ptr<session> open_session(std::string_view command, const client_options& opts,
+                                      const std::vector<int16_t>& needed_apis);
+
 // Splits "key=value"; false when there is no '=' or the key is empty.
 bool split_key_value(std::string_view text, std::string& key, std::string& value);
 

@@ -28,27 +28,8 @@ struct partition_list_deleter {
 };
 using partition_list_ptr = std::unique_ptr<rd_kafka_topic_partition_list_t, partition_list_deleter>;
 
-struct session {
-  rk_ptr rk;
-  metadata_ptr md;
-  queue_ptr queue;
-};
-
-// API keys: OffsetCommit 8, OffsetFetch 9, FindCoordinator 10, DescribeGroups 15, ListGroups 16,
-// DeleteGroups 42.
-std::unique_ptr<session> open_session(std::string_view command, const client_options& opts,
-                                      const std::vector<int16_t>& needed_apis) {
-  std::string error;
-  auto s = std::make_unique<session>();
-  s->rk = make_client(RD_KAFKA_PRODUCER, opts, {}, error);
-  if (s->rk) s->md = fetch_metadata(s->rk.get(), opts, error);
-  if (!s->md || !require_apis(s->md.get(), opts, needed_apis, error)) {
-    report_error(command, error);
-    return nullptr;
-  }
-  s->queue.reset(rd_kafka_queue_new(s->rk.get()));
-  return s;
-}
+// API keys for open_session: OffsetCommit 8, OffsetFetch 9, FindCoordinator 10, DescribeGroups 15,
+// ListGroups 16, DeleteGroups 42.
 
 std::string state_name(rd_kafka_consumer_group_state_t st) { return rd_kafka_consumer_group_state_name(st); }
 

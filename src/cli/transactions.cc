@@ -38,25 +38,6 @@ std::string error_name(int16_t code) {
   return std::string(protocol::error_code_name(static_cast<protocol::error_code>(code)));
 }
 
-struct session {
-  rk_ptr rk;
-  metadata_ptr md;
-};
-
-// Metadata from the bootstrap brokers, after checking the first broker has `needed_apis`.
-std::unique_ptr<session> open_session(std::string_view command, const client_options& opts,
-                                      const std::vector<int16_t>& needed_apis) {
-  std::string error;
-  auto s = std::make_unique<session>();
-  s->rk = make_client(RD_KAFKA_PRODUCER, opts, {}, error);
-  if (s->rk) s->md = fetch_metadata(s->rk.get(), opts, error);
-  if (!s->md || !require_apis(s->md.get(), opts, needed_apis, error)) {
-    report_error(command, error);
-    return nullptr;
-  }
-  return s;
-}
-
 const rd_kafka_metadata_broker_t* find_broker(const rd_kafka_metadata_t* md, int32_t id) {
   for (int i = 0; i < md->broker_cnt; ++i)
     if (md->brokers[i].id == id) return &md->brokers[i];
