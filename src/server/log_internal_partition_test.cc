@@ -7,10 +7,8 @@
 #include "server/log_internal_partition.h"
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <chrono>
-#include <filesystem>
 #include <future>
 #include <thread>
 
@@ -18,8 +16,7 @@
 #include "model/record_batch.h"
 #include "model/record_batch_builder.h"
 #include "server/group_coordinator.h"
-#include "storage/file_system.h"
-#include "storage/log_manager.h"
+#include "server/one_shard_broker_test_fixture.h"
 
 namespace sluice::server {
 namespace {
@@ -56,56 +53,28 @@ struct commit_slot {
   std::vector<E> errors;
 };
 
-struct GroupWriteReplication : ::testing::Test {
-  std::string dir;
-  std::unique_ptr<storage::log_manager> logs;
-  net::shard_group shards{1};
-  std::unique_ptr<partition_manager> pm;
+struct GroupWriteReplication : ::testing::Test, testing::one_shard_broker {
   std::unique_ptr<group_coordinator> groups;
 
   void start(int64_t commit_timeout_ms, const std::string& min_isr = "1") {
-    char tmpl[] = "/tmp/sluice-lip-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir = tmpl;
-    storage::log_manager_config lc;
-    lc.log_dirs = {dir};
-    auto opened = storage::log_manager::open(lc, storage::posix_file_system::instance(), system_clock::instance());
-    ASSERT_TRUE(opened) << opened.error().message();
-    logs = std::move(*opened);
-    pm = std::make_unique<partition_manager>(shards, *logs, std::map<std::string, std::string>{}, self_id);
-    pm->apply_blocking(image_of(self_id, 0, min_isr));
+    open_partitions(image_of(self_id, 0, min_isr));
     cg::group_config cfg;
     cfg.offsets_commit_timeout_ms = commit_timeout_ms;
     groups = std::make_unique<group_coordinator>(shards, *pm, self_id, cfg, system_clock::instance());
     shards.start();
-    // First use loads the partition (posted: a later turn of the shard's loop).
+    load();
+  }
+  // First use loads the partition (posted: a later turn of the shard's loop); waits for it.
+  void load() {
     on_shard([&] { groups->manager_for(0); });
-    auto status = cg::group_manager::partition_status::loading;
-    for (int i = 0; i < 200 && status != cg::group_manager::partition_status::loaded; ++i) {
-      if (i > 0) std::this_thread::sleep_for(5ms);
-      on_shard([&] { status = groups->manager().status(0); });
-    }
-    ASSERT_EQ(status, cg::group_manager::partition_status::loaded);
+    ASSERT_TRUE(
+        wait_on_shard([&] { return groups->manager().status(0) == cg::group_manager::partition_status::loaded; }));
   }
   ~GroupWriteReplication() override {
     shards.stop();
     groups.reset();
-    pm.reset();
-    logs.reset();
-    if (!dir.empty()) std::filesystem::remove_all(dir);
   }
 
-  // Runs fn on the partition's shard and waits for it (bounded).
-  template <typename F>
-  void on_shard(F fn) {
-    std::promise<void> ran;
-    auto fut = ran.get_future();
-    shards.post(0, [&] {
-      fn();
-      ran.set_value();
-    });
-    ASSERT_EQ(fut.wait_for(10s), std::future_status::ready) << "shard did not run the step";
-  }
   partition& part() { return *pm->get(offsets_tp); }
   std::shared_ptr<commit_slot> commit(int64_t offset) {
     auto slot = std::make_shared<commit_slot>();
@@ -182,13 +151,7 @@ struct GroupWriteReplication : ::testing::Test {
   // The partition is unloaded and loaded again from its log (a coordinator move).
   void reload() {
     on_shard([&] { groups->manager().unload(0); });
-    on_shard([&] { groups->manager_for(0); });
-    auto status = cg::group_manager::partition_status::loading;
-    for (int i = 0; i < 200 && status != cg::group_manager::partition_status::loaded; ++i) {
-      if (i > 0) std::this_thread::sleep_for(5ms);
-      on_shard([&] { status = groups->manager().status(0); });
-    }
-    ASSERT_EQ(status, cg::group_manager::partition_status::loaded);
+    load();
   }
 };
 

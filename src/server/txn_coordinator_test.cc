@@ -7,18 +7,15 @@
 #include "server/txn_coordinator.h"
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <chrono>
-#include <filesystem>
 #include <future>
 #include <thread>
 
 #include "cluster/embedded_store.h"
 #include "coordinator/placement.h"
+#include "server/one_shard_broker_test_fixture.h"
 #include "server/txn_verifier.h"
-#include "storage/file_system.h"
-#include "storage/log_manager.h"
 
 namespace sluice::server {
 namespace {
@@ -67,57 +64,27 @@ struct answer_slot {
   ct::init_pid_response resp;
 };
 
-struct TxnCoordinator : ::testing::Test {
-  std::string dir;
-  std::unique_ptr<storage::log_manager> logs;
-  net::shard_group shards{1};
-  std::unique_ptr<partition_manager> pm;
+struct TxnCoordinator : ::testing::Test, testing::one_shard_broker {
   std::unique_ptr<cluster::embedded_store> store = cluster::embedded_store::in_memory();
   std::unique_ptr<coordinator::producer_id_manager> ids;
   std::unique_ptr<txn_coordinator> txns;
 
   void start(int64_t write_timeout_ms, bool with_follower) {
-    char tmpl[] = "/tmp/sluice-txnc-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir = tmpl;
-    storage::log_manager_config lc;
-    lc.log_dirs = {dir};
-    auto opened = storage::log_manager::open(lc, storage::posix_file_system::instance(), system_clock::instance());
-    ASSERT_TRUE(opened) << opened.error().message();
-    logs = std::move(*opened);
-    pm = std::make_unique<partition_manager>(shards, *logs, std::map<std::string, std::string>{}, self_id);
-    pm->apply_blocking(image_of(self_id, 0, with_follower));
+    open_partitions(image_of(self_id, 0, with_follower));
     ids = std::make_unique<coordinator::producer_id_manager>(*store, self_id);
     txn_coordinator_settings cfg;
     cfg.write_timeout_ms = write_timeout_ms;
     txns = std::make_unique<txn_coordinator>(shards, *pm, self_id, *ids, cfg, system_clock::instance());
     shards.start();
     on_shard([&] { txns->manager_for(0); });
-    auto status = ct::transaction_manager::partition_status::loading;
-    for (int i = 0; i < 200 && status != ct::transaction_manager::partition_status::loaded; ++i) {
-      if (i > 0) std::this_thread::sleep_for(5ms);
-      on_shard([&] { status = txns->manager().status(0); });
-    }
-    ASSERT_EQ(status, ct::transaction_manager::partition_status::loaded);
+    ASSERT_TRUE(wait_on_shard(
+        [&] { return txns->manager().status(0) == ct::transaction_manager::partition_status::loaded; }));
   }
   ~TxnCoordinator() override {
     shards.stop();
     txns.reset();
-    pm.reset();
-    logs.reset();
-    if (!dir.empty()) std::filesystem::remove_all(dir);
   }
 
-  template <typename F>
-  void on_shard(F fn) {
-    std::promise<void> ran;
-    auto fut = ran.get_future();
-    shards.post(0, [&] {
-      fn();
-      ran.set_value();
-    });
-    ASSERT_EQ(fut.wait_for(10s), std::future_status::ready) << "shard did not run the step";
-  }
   partition& part() { return *pm->get(txn_tp); }
   std::shared_ptr<answer_slot> init(const std::string& id) {
     auto slot = std::make_shared<answer_slot>();
