@@ -2,33 +2,19 @@
 
 #include <gtest/gtest.h>
 
+#include "coordinator/testing/group_manager_fixture.h"
 #include "coordinator/testing/memory_partition.h"
 
 namespace sluice::coordinator::group {
 namespace {
 
-using testing::memory_log;
-using memory_store = testing::memory_partition;
 
 constexpr int32_t P = 7;
 
 std::vector<uint8_t> b(const std::string& s) { return {s.begin(), s.end()}; }
 
-struct fixture : ::testing::Test {
-  manual_clock clock;
-  group_config cfg;
-  std::shared_ptr<memory_log> log = std::make_shared<memory_log>();
-  std::unique_ptr<group_manager> gm;
-
-  fixture() {
-    cfg.initial_rebalance_delay_ms = 0;
-    cfg.min_session_timeout_ms = 100;
-    restart();
-  }
-  void restart() {
-    gm = std::make_unique<group_manager>(cfg, clock);
-    ASSERT_TRUE(gm->load(P, std::make_unique<memory_store>(log)));
-  }
+struct fixture : testing::group_manager_fixture {
+  fixture() : group_manager_fixture(P) {}
 
   struct join_slot {
     bool done = false;

@@ -5,6 +5,7 @@
 
 #include "coordinator/group/group_manager.h"
 #include "coordinator/group/offsets_format.h"
+#include "coordinator/testing/group_manager_fixture.h"
 #include "coordinator/testing/memory_partition.h"
 
 namespace sluice::coordinator::group {
@@ -16,21 +17,8 @@ using memory_store = testing::memory_partition;
 constexpr int32_t P = 3;
 constexpr int64_t pid = 4000;
 
-struct TxnOffsets : ::testing::Test {
-  manual_clock clock;
-  group_config cfg;
-  std::shared_ptr<memory_log> log = std::make_shared<memory_log>();
-  std::unique_ptr<group_manager> gm;
-
-  TxnOffsets() {
-    cfg.initial_rebalance_delay_ms = 0;
-    cfg.min_session_timeout_ms = 100;
-    restart();
-  }
-  void restart() {
-    gm = std::make_unique<group_manager>(cfg, clock);
-    ASSERT_TRUE(gm->load(P, std::make_unique<memory_store>(log)));
-  }
+struct TxnOffsets : testing::group_manager_fixture {
+  TxnOffsets() : group_manager_fixture(P) {}
 
   struct slot {
     bool done = false;
