@@ -13,6 +13,7 @@ namespace sluice::storage {
 namespace {
 
 using test::log_fixture;
+using test::small_segments;
 using test::temp_dir;
 
 constexpr int32_t int32_max = std::numeric_limits<int32_t>::max();
@@ -282,44 +283,18 @@ TEST_F(ProducerStateTest, LoadTakesNewestIntactSnapshotAtOrBelowOffset) {
 
 // ---- through the log ----
 
-log_config small_segments() {
-  log_config c;
-  c.segment_bytes = 4096;
-  c.index_interval_bytes = 0;
-  c.segment_index_bytes = 4096;
-  c.file_delete_delay_ms = 0;
-  return c;
-}
-
 struct ProducerLogTest : ::testing::Test {
   temp_dir d;
   log_fixture f{d.sub("t-0"), small_segments()};
 
   std::vector<uint8_t> batch(int64_t id, int16_t epoch, int32_t seq, int records = 2, size_t value_bytes = 100) {
-    std::vector<model::record_data> recs;
-    for (int i = 0; i < records; ++i) {
-      model::record_data r;
-      r.value = std::string(value_bytes, 'v');
-      r.timestamp_ms = f.clock.wall_ms();
-      recs.push_back(std::move(r));
-    }
-    model::batch_options o;
-    o.producer_id = id;
-    o.producer_epoch = epoch;
-    o.base_sequence = seq;
-    return model::build_batch(recs, o);
+    return test::producer_batch(id, epoch, seq, records, value_bytes, f.clock.wall_ms());
   }
   result<append_result> send(int64_t id, int16_t epoch, int32_t seq, int records = 2, size_t value_bytes = 100) {
     auto b = batch(id, epoch, seq, records, value_bytes);
     return f->append(b, 0);
   }
-  std::vector<std::string> snapshot_files() {
-    std::vector<std::string> out;
-    for (auto& e : std::filesystem::directory_iterator(f.dir))
-      if (e.path().extension() == ".snapshot") out.push_back(e.path().filename().string());
-    std::sort(out.begin(), out.end());
-    return out;
-  }
+  std::vector<std::string> snapshot_files() { return test::files_with_extension(f.dir, ".snapshot"); }
 };
 
 TEST_F(ProducerLogTest, DuplicateIsAnsweredWithOriginalOffsetsAndNotAppended) {

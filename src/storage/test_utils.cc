@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <random>
 
@@ -97,6 +98,40 @@ std::vector<uint8_t> range_bytes(const read_result& r) {
     ssize_t n = ::pread(fr.fd, out.data() + at, fr.size, static_cast<off_t>(fr.offset));
     EXPECT_EQ(n, static_cast<ssize_t>(fr.size));
   }
+  return out;
+}
+
+log_config small_segments() {
+  log_config c;
+  c.segment_bytes = 4096;
+  c.index_interval_bytes = 0;
+  c.segment_index_bytes = 4096;
+  c.file_delete_delay_ms = 0;
+  return c;
+}
+
+std::vector<uint8_t> producer_batch(int64_t id, int16_t epoch, int32_t seq, int records, size_t value_bytes,
+                                    int64_t ts_ms, bool transactional) {
+  std::vector<model::record_data> recs;
+  for (int i = 0; i < records; ++i) {
+    model::record_data r;
+    r.value = std::string(value_bytes, 'v');
+    r.timestamp_ms = ts_ms;
+    recs.push_back(std::move(r));
+  }
+  model::batch_options o;
+  o.producer_id = id;
+  o.producer_epoch = epoch;
+  o.base_sequence = seq;
+  if (transactional) o.attributes = model::batch_attr::transactional;
+  return model::build_batch(recs, o);
+}
+
+std::vector<std::string> files_with_extension(const std::string& dir, const std::string& extension) {
+  std::vector<std::string> out;
+  for (auto& e : std::filesystem::directory_iterator(dir))
+    if (e.path().extension() == extension) out.push_back(e.path().filename().string());
+  std::sort(out.begin(), out.end());
   return out;
 }
 

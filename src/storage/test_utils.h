@@ -51,6 +51,18 @@ struct log_fixture {
   std::unique_ptr<log> l;
 };
 
+// Segments of 4 KiB with an index entry per batch and immediate file deletion: a few batches roll
+// a segment (producer-state and transaction tests).
+log_config small_segments();
+
+// A batch of `records` records of `value_bytes` bytes each from producer `id` at `epoch`, first
+// sequence `seq`; `transactional` sets the transactional attribute. Timestamps: `ts_ms`.
+std::vector<uint8_t> producer_batch(int64_t id, int16_t epoch, int32_t seq, int records, size_t value_bytes,
+                                    int64_t ts_ms, bool transactional = false);
+
+// The names of the files in `dir` ending in `extension` (".snapshot"), sorted.
+std::vector<std::string> files_with_extension(const std::string& dir, const std::string& extension);
+
 std::vector<uint8_t> read_all(const std::string& path);
 void write_all(const std::string& path, const std::vector<uint8_t>& bytes);
 uint64_t file_size(const std::string& path);

@@ -16,6 +16,7 @@ namespace sluice::storage {
 namespace {
 
 using test::log_fixture;
+using test::small_segments;
 using test::temp_dir;
 
 constexpr int64_t pid = 4000;
@@ -195,34 +196,13 @@ TEST(TxnIndex, AppendTruncateLoadCollect) {
 
 // ---- through the log ----
 
-log_config small_segments() {
-  log_config c;
-  c.segment_bytes = 4096;
-  c.index_interval_bytes = 0;
-  c.segment_index_bytes = 4096;
-  c.file_delete_delay_ms = 0;
-  return c;
-}
-
 struct TxnLogTest : ::testing::Test {
   temp_dir d;
   log_fixture f{d.sub("t-0"), small_segments()};
 
   result<append_result> send(int64_t id, int16_t epoch, int32_t seq, bool transactional, int records = 2,
                              size_t value_bytes = 100) {
-    std::vector<model::record_data> recs;
-    for (int i = 0; i < records; ++i) {
-      model::record_data r;
-      r.value = std::string(value_bytes, 'v');
-      r.timestamp_ms = f.clock.wall_ms();
-      recs.push_back(std::move(r));
-    }
-    model::batch_options o;
-    o.producer_id = id;
-    o.producer_epoch = epoch;
-    o.base_sequence = seq;
-    if (transactional) o.attributes = model::batch_attr::transactional;
-    auto b = model::build_batch(recs, o);
+    auto b = test::producer_batch(id, epoch, seq, records, value_bytes, f.clock.wall_ms(), transactional);
     return f->append(b, 0);
   }
   result<append_result> end_txn(int64_t id, int16_t epoch, bool commit, int32_t coordinator_epoch = 0) {
@@ -230,13 +210,7 @@ struct TxnLogTest : ::testing::Test {
     return f->append(b, 0);
   }
   void commit_all() { f->set_high_watermark(f->log_end_offset()); }
-  std::vector<std::string> txnindex_files() {
-    std::vector<std::string> out;
-    for (auto& e : std::filesystem::directory_iterator(f.dir))
-      if (e.path().extension() == ".txnindex") out.push_back(e.path().filename().string());
-    std::sort(out.begin(), out.end());
-    return out;
-  }
+  std::vector<std::string> txnindex_files() { return test::files_with_extension(f.dir, ".txnindex"); }
 };
 
 TEST_F(TxnLogTest, LsoStopsAtOpenTransactionAndIsCappedByHighWatermark) {
