@@ -31,10 +31,8 @@ asio::awaitable<void> handle(request_context& ctx, protocol::add_offsets_to_txn_
     tm.add_offsets(partition, req.transactional_id, req.producer_id, req.producer_epoch, offsets_partition,
                    std::move(done));
   };
-  bool timed_out = false;
-  auto got = co_await ask_txn_coordinator<E>(ctx.broker, req.transactional_id, start, timed_out);
-  resp.error_code = code(got ? fenced_for_version(*got, ctx.version() < 2)
-                             : (timed_out ? E::coordinator_not_available : E::not_coordinator));
+  auto got = co_await ask_txn_coordinator<E>(ctx.broker, req.transactional_id, start);
+  resp.error_code = code(answer_error(got, ctx.version() < 2));
   co_return;
 }
 

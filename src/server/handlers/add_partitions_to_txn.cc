@@ -55,10 +55,8 @@ asio::awaitable<void> handle(request_context& ctx, protocol::add_partitions_to_t
   if (id.empty()) {
     error = E::invalid_request;
   } else {
-    bool timed_out = false;
-    auto got = co_await ask_txn_coordinator<E>(ctx.broker, id, start, timed_out);
-    error = got ? fenced_for_version(*got, ctx.version() < 2)
-                : (timed_out ? E::coordinator_not_available : E::not_coordinator);
+    auto got = co_await ask_txn_coordinator<E>(ctx.broker, id, start);
+    error = answer_error(got, ctx.version() < 2);
   }
   answer([error](bool) { return error; });
   co_return;

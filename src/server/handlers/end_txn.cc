@@ -22,10 +22,8 @@ asio::awaitable<void> handle(request_context& ctx, protocol::end_txn_request& re
   auto start = [&](ct::transaction_manager& tm, int32_t partition, std::function<void(E)> done) {
     tm.end_txn(partition, req.transactional_id, req.producer_id, req.producer_epoch, req.committed, std::move(done));
   };
-  bool timed_out = false;
-  auto got = co_await ask_txn_coordinator<E>(ctx.broker, req.transactional_id, start, timed_out);
-  resp.error_code = code(got ? fenced_for_version(*got, ctx.version() < 2)
-                             : (timed_out ? E::coordinator_not_available : E::not_coordinator));
+  auto got = co_await ask_txn_coordinator<E>(ctx.broker, req.transactional_id, start);
+  resp.error_code = code(answer_error(got, ctx.version() < 2));
   co_return;
 }
 

@@ -35,16 +35,15 @@ asio::awaitable<void> transactional(request_context& ctx, protocol::init_produce
   auto start = [&r](ct::transaction_manager& tm, int32_t partition, std::function<void(ct::init_pid_response)> done) {
     tm.init_producer_id(partition, r, std::move(done));
   };
-  bool timed_out = false;
-  auto got = co_await ask_txn_coordinator<ct::init_pid_response>(ctx.broker, r.transactional_id, start, timed_out);
-  if (!got) {
-    resp.error_code = code(timed_out ? E::coordinator_not_available : E::not_coordinator);
+  auto got = co_await ask_txn_coordinator<ct::init_pid_response>(ctx.broker, r.transactional_id, start);
+  if (!got.value) {
+    resp.error_code = code(got.no_answer);
     co_return;
   }
-  resp.error_code = code(fenced_for_version(got->error, ctx.version() < 4));
-  if (got->error == E::none) {
-    resp.producer_id = got->producer_id;
-    resp.producer_epoch = got->producer_epoch;
+  resp.error_code = code(fenced_for_version(got.value->error, ctx.version() < 4));
+  if (got.value->error == E::none) {
+    resp.producer_id = got.value->producer_id;
+    resp.producer_epoch = got.value->producer_epoch;
   }
   co_return;
 }
