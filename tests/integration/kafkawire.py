@@ -1,7 +1,8 @@
 """Minimal Kafka wire-protocol helpers for the integration tests (no client library involved).
 
 Only what the tests need to craft exact bytes: Java's murmur2, CRC-32C, zig-zag varints,
-RecordBatch v2 building/parsing, request framing (header v1, non-flexible versions) and the
+RecordBatch v2 building/parsing, request framing (header v1; header v2 for flexible versions),
+encoders and a Reader for both the classic and the flexible (compact, tagged-field) types, and the
 few requests the tests send raw: ApiVersions v0, Metadata v1, Produce v3-v7, ListOffsets v1,
 Fetch v4. Layouts follow ../shared/reference/kafka-protocol.md §3-4.
 """
@@ -273,6 +274,8 @@ def enc_array(items, enc) -> bytes:
 
 
 class Reader:
+    """Reads a response body field by field, classic and flexible-version types alike."""
+
     def __init__(self, data: bytes):
         self.data = data
         self.pos = 0
@@ -294,30 +297,76 @@ class Reader:
     def int64(self):
         return self._unpack(">q")
 
-    def string(self):
-        n = self.int16()
-        if n < 0:
-            return None
-        s = self.data[self.pos:self.pos + n].decode()
-        self.pos += n
-        return s
-
-    def bytes_(self):
-        n = self.int32()
+    def _take(self, n):
+        """The next n bytes; None for a negative length (null)."""
         if n < 0:
             return None
         b = self.data[self.pos:self.pos + n]
         self.pos += n
         return b
 
+    def _items(self, n, dec):
+        """n items read by dec(reader); None for a negative count (null)."""
+        return None if n < 0 else [dec(self) for _ in range(n)]
+
+    def string(self):
+        b = self._take(self.int16())
+        return None if b is None else b.decode()
+
+    def bytes_(self):
+        return self._take(self.int32())
+
     def array(self, dec):
-        n = self.int32()
-        if n < 0:
-            return None
-        return [dec(self) for _ in range(n)]
+        return self._items(self.int32(), dec)
 
     def remaining(self):
         return len(self.data) - self.pos
+
+    # -- flexible versions ------------------------------------------------------------------
+
+    def uvarint(self):
+        """Unsigned varint (compact lengths, tagged-field counts)."""
+        shift = value = 0
+        while True:
+            b = self.data[self.pos]
+            self.pos += 1
+            value |= (b & 0x7F) << shift
+            if not b & 0x80:
+                return value
+            shift += 7
+
+    def compact_bytes(self):
+        """COMPACT_(NULLABLE_)BYTES: length + 1 as an unsigned varint; None for null (0)."""
+        return self._take(self.uvarint() - 1)
+
+    def compact_string(self):
+        """COMPACT_(NULLABLE_)STRING, decoded; None for null."""
+        b = self.compact_bytes()
+        return None if b is None else b.decode()
+
+    def compact_array(self, dec):
+        """COMPACT_(NULLABLE_)ARRAY: count + 1 as an unsigned varint; None for null (0)."""
+        return self._items(self.uvarint() - 1, dec)
+
+    def uuid(self):
+        """UUID: 16 raw bytes."""
+        return self._take(16)
+
+    def tagged_fields(self, skip=False):
+        """A flexible structure's tagged fields: asserts there are none, or with skip=True passes
+        over any there are."""
+        count = self.uvarint()
+        if not skip:
+            assert count == 0, f"{count} tagged fields at position {self.pos}, none expected"
+        for _ in range(count):
+            self.uvarint()  # tag
+            size = self.uvarint()  # (not `self.pos += self.uvarint()`: that adds to the old pos)
+            self.pos += size
+
+    def done(self, skip=False):
+        """End of a flexible body: its top-level tagged fields (as tagged_fields), then nothing left."""
+        self.tagged_fields(skip)
+        assert self.remaining() == 0, f"{self.remaining()} bytes left over at position {self.pos}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -338,9 +387,11 @@ MOCK_QUIRKS = False
 
 
 def request_frame(api_key: int, api_version: int, correlation_id: int, body: bytes,
-                  client_id="sluice-itest") -> bytes:
-    """Size-prefixed request with header v1 (all requests built here are non-flexible)."""
+                  client_id="sluice-itest", flexible=False) -> bytes:
+    """Size-prefixed request with header v1, or v2 (v1 + empty tagged fields) if flexible."""
     header = struct.pack(">hhi", api_key, api_version, correlation_id) + enc_string(client_id)
+    if flexible:
+        header += uvarint(0)
     payload = header + body
     return struct.pack(">i", len(payload)) + payload
 
@@ -366,10 +417,10 @@ class KafkaConnection:
     def __exit__(self, *exc):
         self.close()
 
-    def send(self, api_key, api_version, body) -> int:
+    def send(self, api_key, api_version, body, flexible=False) -> int:
         corr = self._next_corr
         self._next_corr += 1
-        self.sock.sendall(request_frame(api_key, api_version, corr, body))
+        self.sock.sendall(request_frame(api_key, api_version, corr, body, flexible=flexible))
         return corr
 
     def _recv_exact(self, n) -> bytes:
@@ -389,12 +440,19 @@ class KafkaConnection:
         (corr,) = struct.unpack_from(">i", payload)
         return corr, payload[4:]
 
-    def request(self, api_key, api_version, body) -> bytes:
-        corr = self.send(api_key, api_version, body)
+    def request(self, api_key, api_version, body, flexible=False) -> bytes:
+        corr = self.send(api_key, api_version, body, flexible)
         got, resp = self.recv_response()
         if got != corr:
             raise AssertionError(f"response correlation id {got}, expected {corr}")
         return resp
+
+    def flexible_request(self, api_key, api_version, body) -> Reader:
+        """A request at a flexible version (header v2; `body` ends with its own tagged fields).
+        Returns a Reader at the response body, past response header v1's tagged fields (none)."""
+        r = Reader(self.request(api_key, api_version, body, flexible=True))
+        r.tagged_fields()
+        return r
 
     # -- typed requests ---------------------------------------------------------------------
 

@@ -9,12 +9,10 @@ import json
 import os
 import struct
 import subprocess
-import time
 
 import pytest
 from confluent_kafka import KafkaException
-from confluent_kafka.admin import (AdminClient, ConfigResource, ConfigSource, NewPartitions,
-                                   NewTopic)
+from confluent_kafka.admin import AdminClient, ConfigResource, ConfigSource, NewPartitions
 
 from kafkawire import (KafkaConnection, Reader, Record, build_batch, compact_array, compact_string, enc_array,
                        enc_string, uvarint)
@@ -93,65 +91,13 @@ def produce(broker, topic, partition, count):
 # -- raw requests for APIs/versions the clients do not offer -----------------------------------
 
 
-class FlexReader(Reader):
-    def uvarint(self):
-        shift = value = 0
-        while True:
-            b = self.data[self.pos]
-            self.pos += 1
-            value |= (b & 0x7F) << shift
-            if not b & 0x80:
-                return value
-            shift += 7
-
-    def compact_string(self):
-        n = self.uvarint() - 1
-        if n < 0:
-            return None
-        s = self.data[self.pos:self.pos + n].decode()
-        self.pos += n
-        return s
-
-    def compact_array(self, dec):
-        n = self.uvarint() - 1
-        if n < 0:
-            return None
-        return [dec(self) for _ in range(n)]
-
-    def uuid(self):
-        u = self.data[self.pos:self.pos + 16]
-        self.pos += 16
-        return u
-
-    def tags(self):
-        for _ in range(self.uvarint()):
-            self.uvarint()
-            size = self.uvarint()
-            self.pos += size
-
-
-def flexible_request(conn, api_key, version, body):
-    """Request header v2 (client id + empty tagged fields); returns the body after response
-    header v1."""
-    corr = conn._next_corr
-    conn._next_corr += 1
-    header = struct.pack(">hhi", api_key, version, corr) + enc_string("sluice-itest") + uvarint(0)
-    payload = header + body
-    conn.sock.sendall(struct.pack(">i", len(payload)) + payload)
-    got, resp = conn.recv_response()
-    assert got == corr
-    r = FlexReader(resp)
-    r.tags()  # response header v1 tagged fields
-    return r
-
-
 def describe_cluster_raw(broker, version, endpoint_type=1):
     body = struct.pack(">?", False)
     if version >= 1:
         body += struct.pack(">b", endpoint_type)
     body += uvarint(0)
     with KafkaConnection(broker.host, broker.port) as c:
-        r = flexible_request(c, API_DESCRIBE_CLUSTER, version, body)
+        r = c.flexible_request(API_DESCRIBE_CLUSTER, version, body)
     out = {"throttle": r.int32(), "error": r.int16(), "message": r.compact_string()}
     if version >= 1:
         out["endpoint_type"] = r.int8()
@@ -160,13 +106,12 @@ def describe_cluster_raw(broker, version, endpoint_type=1):
 
     def brk(r):
         b = (r.int32(), r.compact_string(), r.int32(), r.compact_string())
-        r.tags()
+        r.tagged_fields(skip=True)
         return b
 
     out["brokers"] = r.compact_array(brk)
     out["ops"] = r.int32()
-    r.tags()
-    assert r.remaining() == 0
+    r.done(skip=True)
     return out
 
 
@@ -175,17 +120,16 @@ def delete_topics_v6_raw(broker, topics):
     body = compact_array(topics, lambda t: compact_string(t[0]) + t[1] + uvarint(0))
     body += struct.pack(">i", 10000) + uvarint(0)
     with KafkaConnection(broker.host, broker.port) as c:
-        r = flexible_request(c, API_DELETE_TOPICS, 6, body)
+        r = c.flexible_request(API_DELETE_TOPICS, 6, body)
     r.int32()
 
     def res(r):
         x = (r.compact_string(), r.uuid(), r.int16(), r.compact_string())
-        r.tags()
+        r.tagged_fields(skip=True)
         return x
 
     out = r.compact_array(res)
-    r.tags()
-    assert r.remaining() == 0
+    r.done(skip=True)
     return out
 
 
@@ -335,7 +279,7 @@ def create_topic_v7_raw(broker, name, partitions):
                          compact_array([], None) + compact_array([], None) + uvarint(0))
     body += struct.pack(">i?", 10000, False) + uvarint(0)
     with KafkaConnection(broker.host, broker.port) as c:
-        r = flexible_request(c, 19, 7, body)
+        r = c.flexible_request(19, 7, body)
     r.int32()
     assert r.uvarint() == 2  # one topic
     assert r.compact_string() == name
@@ -624,29 +568,28 @@ def test_describe_log_dirs_v4_space(broker, topic_name):
     broker.create_topic(topic_name, 1)
     produce(broker, topic_name, 0, 20)
     with KafkaConnection(broker.host, broker.port) as c:
-        r = flexible_request(c, API_DESCRIBE_LOG_DIRS, 4, compact_array(None, None) + uvarint(0))
+        r = c.flexible_request(API_DESCRIBE_LOG_DIRS, 4, compact_array(None, None) + uvarint(0))
     r.int32()
     assert r.int16() == 0
 
     def part(r):
         p = (r.int32(), r.int64(), r.int64(), r.int8())
-        r.tags()
+        r.tagged_fields(skip=True)
         return p
 
     def topic(r):
         t = (r.compact_string(), r.compact_array(part))
-        r.tags()
+        r.tagged_fields(skip=True)
         return t
 
     def result(r):
         x = {"error": r.int16(), "dir": r.compact_string(), "topics": r.compact_array(topic),
              "total": r.int64(), "usable": r.int64()}
-        r.tags()
+        r.tagged_fields(skip=True)
         return x
 
     (d,) = r.compact_array(result)
-    r.tags()
-    assert r.remaining() == 0
+    r.done(skip=True)
     assert d["error"] == 0 and os.path.samefile(d["dir"], broker.data_dir)
     assert 0 < d["usable"] <= d["total"]
     (name, parts), = [t for t in d["topics"] if t[0] == topic_name]

@@ -9,68 +9,26 @@ import time
 import pytest
 
 from groups import FAST_GROUPS
-from kafkawire import KafkaConnection, compact_string as cstr, enc_string, uvarint
+from kafkawire import KafkaConnection, compact_array as carr, compact_string as cstr, enc_string
 
 pytestmark = [pytest.mark.sluice_only, pytest.mark.broker_config(FAST_GROUPS)]
 
 
-def carr(items, enc):
-    return uvarint(len(items) + 1) + b"".join(enc(i) for i in items)
-
-
-class FlexReader:
-    def __init__(self, data):
-        self.d = data
-        self.p = 1  # response header v1: tagged fields (empty)
-
-    def uvarint(self):
-        shift = n = 0
-        while True:
-            b = self.d[self.p]
-            self.p += 1
-            n |= (b & 0x7F) << shift
-            shift += 7
-            if not b & 0x80:
-                return n
-
-    def fixed(self, fmt):
-        (v,) = struct.unpack_from(fmt, self.d, self.p)
-        self.p += struct.calcsize(fmt)
-        return v
-
-    def cstr(self):
-        n = self.uvarint()
-        if n == 0:
-            return None
-        s = self.d[self.p:self.p + n - 1]
-        self.p += n - 1
-        return s
-
-    def carr(self, dec):
-        n = self.uvarint()
-        return None if n == 0 else [dec(self) for _ in range(n - 1)]
-
-    def tags(self):
-        assert self.uvarint() == 0
-
-    def done(self):
-        self.tags()
-        assert self.p == len(self.d), (self.p, len(self.d))
-
-
 def flex(conn, key, version, body):
-    # kafkawire writes request header v1; flexible requests use v2 = v1 + empty tagged fields.
-    return FlexReader(conn.request(key, version, b"\x00" + body + b"\x00"))
+    """A flexible request (body + its empty tagged fields). Strings in the responses are read as
+    raw bytes (compact_bytes: the same encoding as compact_string), as the assertions expect."""
+    return conn.flexible_request(key, version, body + b"\x00")
 
 
 def join_v6(conn, member_id):
     body = (cstr("fg") + struct.pack(">ii", 6000, 10000) + cstr(member_id) + cstr(None) + cstr("consumer")
             + carr([("range", b"meta")], lambda p: cstr(p[0]) + cstr(p[1]) + b"\x00"))
     r = flex(conn, 11, 6, body)
-    r.fixed(">i")
-    error, generation = r.fixed(">h"), r.fixed(">i")
-    protocol, leader, me = r.cstr(), r.cstr(), r.cstr()
-    members = r.carr(lambda rr: (rr.cstr(), rr.cstr(), rr.cstr(), rr.tags())[:3])
+    r.int32()
+    error, generation = r.int16(), r.int32()
+    protocol, leader, me = r.compact_bytes(), r.compact_bytes(), r.compact_bytes()
+    members = r.compact_array(lambda rr: (rr.compact_bytes(), rr.compact_bytes(), rr.compact_bytes(),
+                                          rr.tagged_fields())[:3])
     r.done()
     return error, generation, protocol, leader, me.decode(), members
 
@@ -95,16 +53,16 @@ def test_flexible_group_versions(broker, topic_name):
         body = (cstr("fg") + struct.pack(">i", 1) + cstr(member) + cstr(None)
                 + carr([(member, b"assign")], lambda a: cstr(a[0]) + cstr(a[1]) + b"\x00"))
         r = flex(conn, 14, 4, body)
-        r.fixed(">i")
-        assert r.fixed(">h") == 0
-        assert r.cstr() == b"assign"
+        r.int32()
+        assert r.int16() == 0
+        assert r.compact_bytes() == b"assign"
         r.done()
 
         # Heartbeat v4: fine at generation 1, ILLEGAL_GENERATION at 7.
         for gen, want in ((1, 0), (7, 22)):
             r = flex(conn, 12, 4, cstr("fg") + struct.pack(">i", gen) + cstr(member) + cstr(None))
-            r.fixed(">i")
-            assert r.fixed(">h") == want
+            r.int32()
+            assert r.int16() == want
             r.done()
 
         # OffsetCommit v8: partition 0 commits, partition 9 does not exist.
@@ -113,9 +71,9 @@ def test_flexible_group_versions(broker, topic_name):
                 + carr([topic_name], lambda t: cstr(t) + carr(
                     parts, lambda p: struct.pack(">iqi", p[0], p[1], -1) + cstr(p[2]) + b"\x00") + b"\x00"))
         r = flex(conn, 8, 8, body)
-        r.fixed(">i")
-        topics = r.carr(lambda rr: (rr.cstr(), rr.carr(lambda r3: (r3.fixed(">i"), r3.fixed(">h"), r3.tags())[:2]),
-                                     rr.tags())[:2])
+        r.int32()
+        topics = r.compact_array(lambda rr: (rr.compact_bytes(), rr.compact_array(
+            lambda r3: (r3.int32(), r3.int16(), r3.tagged_fields())[:2]), rr.tagged_fields())[:2])
         r.done()
         assert topics == [(topic_name.encode(), [(0, 0), (9, 3)])]
 
@@ -124,24 +82,25 @@ def test_flexible_group_versions(broker, topic_name):
                     lambda g: cstr(g[0]) + (b"\x00" if g[1] is None else carr(
                         g[1], lambda t: cstr(t[0]) + carr(t[1], lambda p: struct.pack(">i", p)) + b"\x00")) + b"\x00")
         r = flex(conn, 9, 8, body + b"\x00")  # + require_stable false
-        r.fixed(">i")
-        groups = r.carr(lambda rr: (
-            rr.cstr(),
-            rr.carr(lambda r3: (r3.cstr(), r3.carr(lambda r4: (
-                r4.fixed(">i"), r4.fixed(">q"), r4.fixed(">i"), r4.cstr(), r4.fixed(">h"), r4.tags())[:5]),
-                r3.tags())[:2]),
-            rr.fixed(">h"), rr.tags())[:3])
+        r.int32()
+        groups = r.compact_array(lambda rr: (
+            rr.compact_bytes(),
+            rr.compact_array(lambda r3: (r3.compact_bytes(), r3.compact_array(lambda r4: (
+                r4.int32(), r4.int64(), r4.int32(), r4.compact_bytes(), r4.int16(), r4.tagged_fields())[:5]),
+                r3.tagged_fields())[:2]),
+            rr.int16(), rr.tagged_fields())[:3])
         r.done()
         assert groups == [(b"fg", [(topic_name.encode(), [(0, 42, -1, b"md", 0), (1, -1, -1, b"", 0)])], 0),
                           (b"nobody", [], 0)]
 
         # DescribeGroups v5 (flexible): Stable, the member with its metadata and assignment.
         r = flex(conn, 15, 5, carr(["fg", "nobody"], cstr) + b"\x01")  # include_authorized_operations
-        r.fixed(">i")
-        described = r.carr(lambda rr: (
-            rr.fixed(">h"), rr.cstr(), rr.cstr(), rr.cstr(), rr.cstr(),
-            rr.carr(lambda r3: (r3.cstr(), r3.cstr(), r3.cstr(), r3.cstr(), r3.cstr(), r3.cstr(), r3.tags())[:6]),
-            rr.fixed(">i"), rr.tags())[:7])
+        r.int32()
+        described = r.compact_array(lambda rr: (
+            rr.int16(), rr.compact_bytes(), rr.compact_bytes(), rr.compact_bytes(), rr.compact_bytes(),
+            rr.compact_array(lambda r3: (r3.compact_bytes(), r3.compact_bytes(), r3.compact_bytes(), r3.compact_bytes(),
+                                         r3.compact_bytes(), r3.compact_bytes(), r3.tagged_fields())[:6]),
+            rr.int32(), rr.tagged_fields())[:7])
         r.done()
         (err, gid, state, ptype, proto, members, ops), (err2, gid2, state2, _, _, members2, _) = described
         assert (err, gid, state, ptype, proto) == (0, b"fg", b"Stable", b"consumer", b"range")
@@ -152,9 +111,10 @@ def test_flexible_group_versions(broker, topic_name):
         # LeaveGroup v4 (batched): the member leaves, an unknown one is reported.
         body = cstr("fg") + carr([member, "ghost"], lambda m: cstr(m) + cstr(None) + b"\x00")
         r = flex(conn, 13, 4, body)
-        r.fixed(">i")
-        assert r.fixed(">h") == 0
-        left = r.carr(lambda rr: (rr.cstr(), rr.cstr(), rr.fixed(">h"), rr.tags())[:3])
+        r.int32()
+        assert r.int16() == 0
+        left = r.compact_array(lambda rr: (rr.compact_bytes(), rr.compact_bytes(), rr.int16(),
+                                           rr.tagged_fields())[:3])
         r.done()
         assert left == [(member.encode(), None, 0), (b"ghost", None, 25)]
 

@@ -10,8 +10,7 @@ import time
 
 import pytest
 
-from kafkawire import (KafkaConnection, Reader, compact_array, compact_string, enc_array, enc_string,
-                       uvarint)
+from kafkawire import KafkaConnection, Reader, compact_array, compact_string, enc_array, enc_string
 from test_idempotent_producer import init_producer_id
 
 API_FIND_COORDINATOR = 10
@@ -39,48 +38,6 @@ pytestmark = pytest.mark.sluice_only
 
 # ---- crafted requests -------------------------------------------------------------------------
 
-def flexible_request(conn, api_key, version, body):
-    """Request header v2 (tagged fields) and response header v1; returns the response body."""
-    corr = conn._next_corr
-    conn._next_corr += 1
-    header = struct.pack(">hhi", api_key, version, corr) + enc_string("sluice-itest") + b"\x00"
-    payload = header + body
-    conn.sock.sendall(struct.pack(">i", len(payload)) + payload)
-    got, resp = conn.recv_response()
-    assert got == corr
-    assert resp[0] == 0, "response header v1: no tagged fields expected"
-    return resp[1:]
-
-
-def read_uvarint(r):
-    shift = value = 0
-    while True:
-        b = r.data[r.pos]
-        r.pos += 1
-        value |= (b & 0x7F) << shift
-        if not b & 0x80:
-            return value
-        shift += 7
-
-
-def read_compact_string(r):
-    n = read_uvarint(r) - 1
-    if n < 0:
-        return None
-    s = r.data[r.pos:r.pos + n].decode()
-    r.pos += n
-    return s
-
-
-def read_compact_array(r, dec):
-    n = read_uvarint(r) - 1
-    return [dec(r) for _ in range(max(n, 0))]
-
-
-def skip_tags(r):
-    assert read_uvarint(r) == 0, "no tagged fields expected"
-
-
 def find_txn_coordinator(conn, transactional_id):
     """FindCoordinator v1, key type 1 (transaction). Returns (error, node id)."""
     body = enc_string(transactional_id) + struct.pack(">b", 1)
@@ -100,15 +57,14 @@ def add_partitions(conn, version, tid, pid, epoch, topics):
         body = compact_string(tid) + struct.pack(">qh", pid, epoch)
         body += compact_array(items, lambda t: compact_string(t[0]) + compact_array(
             t[1], lambda p: struct.pack(">i", p)) + b"\x00") + b"\x00"
-        r = Reader(flexible_request(conn, API_ADD_PARTITIONS_TO_TXN, version, body))
+        r = conn.flexible_request(API_ADD_PARTITIONS_TO_TXN, version, body)
         r.int32()
         out = {}
-        for name, parts in read_compact_array(r, lambda r: (read_compact_string(r), read_compact_array(
-                r, lambda r: (r.int32(), r.int16(), skip_tags(r))[:2]), skip_tags(r))[:2]):
+        for name, parts in r.compact_array(lambda r: (r.compact_string(), r.compact_array(
+                lambda r: (r.int32(), r.int16(), r.tagged_fields())[:2]), r.tagged_fields())[:2]):
             for p, e in parts:
                 out[(name, p)] = e
-        skip_tags(r)
-        assert r.remaining() == 0
+        r.done()
         return out
     body = enc_string(tid) + struct.pack(">qh", pid, epoch)
     body += enc_array(items, lambda t: enc_string(t[0]) + enc_array(t[1], lambda p: struct.pack(">i", p)))
@@ -135,11 +91,10 @@ def add_offsets(conn, version, tid, pid, epoch, group):
 def end_txn(conn, version, tid, pid, epoch, commit):
     if version >= 3:
         body = compact_string(tid) + struct.pack(">qhb", pid, epoch, 1 if commit else 0) + b"\x00"
-        r = Reader(flexible_request(conn, API_END_TXN, version, body))
+        r = conn.flexible_request(API_END_TXN, version, body)
         r.int32()
         err = r.int16()
-        skip_tags(r)
-        assert r.remaining() == 0
+        r.done()
         return err
     body = enc_string(tid) + struct.pack(">qhb", pid, epoch, 1 if commit else 0)
     r = Reader(conn.request(API_END_TXN, version, body))
@@ -152,26 +107,25 @@ def end_txn(conn, version, tid, pid, epoch, commit):
 def describe_txns(conn, ids):
     """DescribeTransactions v0: {id: dict}."""
     body = compact_array(ids, compact_string) + b"\x00"
-    r = Reader(flexible_request(conn, API_DESCRIBE_TRANSACTIONS, 0, body))
+    r = conn.flexible_request(API_DESCRIBE_TRANSACTIONS, 0, body)
     r.int32()
 
     def entry(r):
-        e = {"error": r.int16(), "id": read_compact_string(r), "state": read_compact_string(r),
+        e = {"error": r.int16(), "id": r.compact_string(), "state": r.compact_string(),
              "timeout_ms": r.int32(), "start_ms": r.int64(), "producer_id": r.int64(), "epoch": r.int16()}
 
         def topic(r):
-            name = read_compact_string(r)
-            parts = read_compact_array(r, lambda r: r.int32())
-            skip_tags(r)
+            name = r.compact_string()
+            parts = r.compact_array(lambda r: r.int32())
+            r.tagged_fields()
             return name, parts
 
-        e["topics"] = dict(read_compact_array(r, topic))
-        skip_tags(r)
+        e["topics"] = dict(r.compact_array(topic))
+        r.tagged_fields()
         return e
 
-    out = {e["id"]: e for e in read_compact_array(r, entry)}
-    skip_tags(r)
-    assert r.remaining() == 0
+    out = {e["id"]: e for e in r.compact_array(entry)}
+    r.done()
     return out
 
 
@@ -179,21 +133,20 @@ def list_txns(conn, states=(), producer_ids=()):
     """ListTransactions v0: (error, unknown_state_filters, {id: (producer_id, state)})."""
     body = compact_array(list(states), compact_string)
     body += compact_array(list(producer_ids), lambda p: struct.pack(">q", p)) + b"\x00"
-    r = Reader(flexible_request(conn, API_LIST_TRANSACTIONS, 0, body))
+    r = conn.flexible_request(API_LIST_TRANSACTIONS, 0, body)
     r.int32()
     err = r.int16()
-    unknown = read_compact_array(r, read_compact_string)
+    unknown = r.compact_array(Reader.compact_string)
 
     def entry(r):
-        tid = read_compact_string(r)
+        tid = r.compact_string()
         pid = r.int64()
-        state = read_compact_string(r)
-        skip_tags(r)
+        state = r.compact_string()
+        r.tagged_fields()
         return tid, (pid, state)
 
-    txns = dict(read_compact_array(r, entry))
-    skip_tags(r)
-    assert r.remaining() == 0
+    txns = dict(r.compact_array(entry))
+    r.done()
     return err, unknown, txns
 
 

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from groups import FAST_GROUPS
-from kafkawire import KafkaConnection, Reader, compact_string as cstr, enc_array, enc_string, uvarint
+from kafkawire import KafkaConnection, Reader, compact_array as carr, compact_string as cstr, enc_array, enc_string
 
 pytestmark = [pytest.mark.sluice_only, pytest.mark.broker_config(FAST_GROUPS)]
 
@@ -31,59 +31,9 @@ UNSTABLE_OFFSET_COMMIT = 88
 PID = 424242
 
 
-def nullable_string(s):
-    return struct.pack(">h", -1) if s is None else enc_string(s)
-
-
-def carr(items, enc):
-    return uvarint(len(items) + 1) + b"".join(enc(i) for i in items)
-
-
-class FlexReader:
-    """Reads a flexible response body (after the v1 response header's empty tagged fields)."""
-
-    def __init__(self, data):
-        self.d = data
-        self.p = 1
-
-    def uvarint(self):
-        shift = n = 0
-        while True:
-            b = self.d[self.p]
-            self.p += 1
-            n |= (b & 0x7F) << shift
-            shift += 7
-            if not b & 0x80:
-                return n
-
-    def fixed(self, fmt):
-        (v,) = struct.unpack_from(fmt, self.d, self.p)
-        self.p += struct.calcsize(fmt)
-        return v
-
-    def cstr(self):
-        n = self.uvarint()
-        if n == 0:
-            return None
-        s = self.d[self.p:self.p + n - 1]
-        self.p += n - 1
-        return s.decode()
-
-    def carr(self, dec):
-        n = self.uvarint()
-        return None if n == 0 else [dec(self) for _ in range(n - 1)]
-
-    def tags(self):
-        assert self.uvarint() == 0
-
-    def done(self):
-        self.tags()
-        assert self.p == len(self.d), (self.p, len(self.d))
-
-
 def flex(conn, key, version, body):
-    # kafkawire writes request header v1; flexible requests use v2 = v1 + empty tagged fields.
-    return FlexReader(conn.request(key, version, b"\x00" + body + b"\x00"))
+    """A flexible request (body + its empty tagged fields)."""
+    return conn.flexible_request(key, version, body + b"\x00")
 
 
 def txn_commit(conn, version, group, topics, epoch=0, producer_id=PID, member=None, generation=-1):
@@ -96,16 +46,16 @@ def txn_commit(conn, version, group, topics, epoch=0, producer_id=PID, member=No
                     t[1], lambda p: struct.pack(">iqi", p[0], p[1], 5)
                     + cstr(p[2]) + b"\x00") + b"\x00"))
         r = flex(conn, API_TXN_OFFSET_COMMIT, version, body)
-        assert r.fixed(">i") == 0
-        got = r.carr(lambda rr: (rr.cstr(), rr.carr(lambda r3: (r3.fixed(">i"), r3.fixed(">h"), r3.tags())[:2]),
-                                 rr.tags())[:2])
+        assert r.int32() == 0
+        got = r.compact_array(lambda rr: (rr.compact_string(), rr.compact_array(
+            lambda r3: (r3.int32(), r3.int16(), r3.tagged_fields())[:2]), rr.tagged_fields())[:2])
         r.done()
     else:
         def part(p):
             out = struct.pack(">iq", p[0], p[1])
             if version >= 2:
                 out += struct.pack(">i", 5)
-            return out + nullable_string(p[2])
+            return out + enc_string(p[2])
         body = (enc_string("txid") + enc_string(group) + struct.pack(">qh", producer_id, epoch)
                 + enc_array(topics, lambda t: enc_string(t[0]) + enc_array(t[1], part)))
         r = Reader(conn.request(API_TXN_OFFSET_COMMIT, version, body))
@@ -129,10 +79,11 @@ def offset_fetch_v7(conn, group, topic, partitions, require_stable):
     body = (cstr(group) + carr([topic], lambda t: cstr(t) + carr(partitions, lambda p: struct.pack(">i", p)) + b"\x00")
             + (b"\x01" if require_stable else b"\x00"))
     r = flex(conn, API_OFFSET_FETCH, 7, body)
-    r.fixed(">i")
-    topics = r.carr(lambda rr: (rr.cstr(), rr.carr(lambda r3: (
-        r3.fixed(">i"), r3.fixed(">q"), r3.fixed(">i"), r3.cstr(), r3.fixed(">h"), r3.tags())[:5]), rr.tags())[:2])
-    err = r.fixed(">h")
+    r.int32()
+    topics = r.compact_array(lambda rr: (rr.compact_string(), rr.compact_array(lambda r3: (
+        r3.int32(), r3.int64(), r3.int32(), r3.compact_string(), r3.int16(), r3.tagged_fields())[:5]),
+        rr.tagged_fields())[:2])
+    err = r.int16()
     r.done()
     return {p: (off, md, e) for _, parts in topics for p, off, _, md, e in parts}, err
 

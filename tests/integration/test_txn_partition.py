@@ -14,7 +14,7 @@ import time
 import pytest
 
 from kafkawire import (KafkaConnection, Reader, Record, build_batch, compact_array, compact_string,
-                       enc_array, enc_bytes, enc_string, parse_batches, uvarint)
+                       enc_array, enc_bytes, enc_string, parse_batches)
 
 API_PRODUCE, API_FETCH, API_LIST_OFFSETS = 0, 1, 2
 API_INIT_PRODUCER_ID, API_WRITE_TXN_MARKERS, API_DESCRIBE_PRODUCERS = 22, 27, 61
@@ -80,24 +80,25 @@ def write_txn_markers(conn, markers, version=0):
             out[pid] = {(t, p): e for t, parts in topics for p, e in parts}
         assert r.remaining() == 0
         return out
-    body = compact_array(markers, marker_v1) + b"\x00"
-    resp = flexible_request(conn, API_WRITE_TXN_MARKERS, 1, body)
-    r = FlexReader(resp)
-    out = {}
-    for _ in range(r.count()):
-        pid = r.int64()
-        errs = {}
-        for _ in range(r.count()):
-            name = r.cstring()
-            for _ in range(r.count()):
-                p, e = r.int32(), r.int16()
-                r.tags()
-                errs[(name, p)] = e
-            r.tags()
-        r.tags()
-        out[pid] = errs
-    r.tags()
-    assert r.remaining() == 0
+    r = conn.flexible_request(API_WRITE_TXN_MARKERS, 1, compact_array(markers, marker_v1) + b"\x00")
+
+    def partition(r):
+        p, e = r.int32(), r.int16()
+        r.tagged_fields(skip=True)
+        return p, e
+
+    def topic(r):
+        name, parts = r.compact_string(), r.compact_array(partition)
+        r.tagged_fields(skip=True)
+        return name, parts
+
+    def marker(r):
+        pid, topics = r.int64(), r.compact_array(topic)
+        r.tagged_fields(skip=True)
+        return pid, {(t, p): e for t, parts in topics for p, e in parts}
+
+    out = dict(r.compact_array(marker))
+    r.done(skip=True)
     return out
 
 
@@ -121,7 +122,8 @@ def fetch(conn, topic, offset, isolation_level, version=4):
         r.int16(), r.int32()
 
     def partition(r):
-        idx, err, hw, lso = r.int32(), r.int16(), r.int64(), r.int64()
+        r.int32()  # partition index
+        err, hw, lso = r.int16(), r.int64(), r.int64()
         if version >= 5:
             r.int64()
         aborted = r.array(lambda r: (r.int64(), r.int64()))
@@ -145,69 +147,36 @@ def list_offsets(conn, topic, isolation_level, timestamp=-1):
     return err, offset
 
 
-class FlexReader(Reader):
-    def uvarint(self):
-        shift = value = 0
-        while True:
-            b = self.data[self.pos]
-            self.pos += 1
-            value |= (b & 0x7F) << shift
-            if b < 0x80:
-                return value
-            shift += 7
-
-    def count(self):
-        return self.uvarint() - 1
-
-    def cstring(self):
-        n = self.uvarint() - 1
-        if n < 0:
-            return None
-        s = self.data[self.pos:self.pos + n].decode()
-        self.pos += n
-        return s
-
-    def tags(self):
-        for _ in range(self.uvarint()):
-            self.uvarint()
-            self.pos += self.uvarint()
-
-
-def flexible_request(conn, api_key, version, body):
-    """A flexible request (header v2); returns the body after the v1 response header."""
-    corr = conn._next_corr
-    conn._next_corr += 1
-    header = struct.pack(">hhi", api_key, version, corr) + enc_string("sluice-itest") + b"\x00"
-    conn.sock.sendall(struct.pack(">i", len(header) + len(body)) + header + body)
-    got, resp = conn.recv_response()
-    assert got == corr
-    assert resp[0] == 0, "response header tagged fields"
-    return resp[1:]
-
-
 def describe_producers(conn, topic, partitions):
     """DescribeProducers v0: {partition: (error, [(pid, epoch, last_seq, coordinator_epoch,
     current_txn_start_offset)])}."""
     body = compact_array([topic], lambda t: compact_string(t) + compact_array(
         partitions, lambda p: struct.pack(">i", p)) + b"\x00") + b"\x00"
-    r = FlexReader(flexible_request(conn, API_DESCRIBE_PRODUCERS, 0, body))
+    r = conn.flexible_request(API_DESCRIBE_PRODUCERS, 0, body)
     r.int32()
-    out = {}
-    for _ in range(r.count()):
-        r.cstring()
-        for _ in range(r.count()):
-            idx, err = r.int32(), r.int16()
-            r.cstring()  # error message
-            producers = []
-            for _ in range(r.count()):
-                pid, epoch, seq, _ts, cepoch, start = r.int64(), r.int32(), r.int32(), r.int64(), r.int32(), r.int64()
-                r.tags()
-                producers.append((pid, epoch, seq, cepoch, start))
-            r.tags()
-            out[idx] = (err, producers)
-        r.tags()
-    r.tags()
-    assert r.remaining() == 0
+
+    def producer(r):
+        pid, epoch, seq = r.int64(), r.int32(), r.int32()
+        r.int64()  # last timestamp
+        cepoch, start = r.int32(), r.int64()
+        r.tagged_fields(skip=True)
+        return pid, epoch, seq, cepoch, start
+
+    def partition(r):
+        idx, err = r.int32(), r.int16()
+        r.compact_string()  # error message
+        producers = r.compact_array(producer)
+        r.tagged_fields(skip=True)
+        return idx, (err, producers)
+
+    def topic(r):
+        r.compact_string()
+        parts = r.compact_array(partition)
+        r.tagged_fields(skip=True)
+        return parts
+
+    out = {idx: state for parts in r.compact_array(topic) for idx, state in parts}
+    r.done(skip=True)
     return out
 
 
