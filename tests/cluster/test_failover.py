@@ -11,6 +11,8 @@ from replication_helpers import (ContinuousProducer, assert_exactly_once_in_orde
 
 NOT_ENOUGH_REPLICAS = 19
 NOT_LEADER_OR_FOLLOWER = 6
+UNKNOWN_TOPIC_OR_PARTITION = 3
+REQUEST_TIMED_OUT = 7
 # Fast failure detection for tests: followers leave the ISR after 3 s behind.
 FAST = {"replica.lag.time.max.ms": "3000", "auto.leader.rebalance.enable": "false"}
 
@@ -61,6 +63,43 @@ def test_leader_sigkill_five_times_loses_nothing_acknowledged(cluster_factory, t
     assert producer.acked_count() > 1000
     assert_exactly_once_in_order(records, producer)
     assert_replicas_identical(cluster, topic_name)
+
+
+@pytest.mark.timeout(120)
+def test_acks_all_request_answers_each_partition(cluster_factory, topic_name):
+    """One acks=all Produce naming several partitions led by one broker: every partition is
+    appended before the replication waits, and each gets its own answer. Here a partition whose
+    follower is frozen times out while the others in the same request succeed."""
+    cluster = cluster_factory(3, FAST)
+    slow, fast = f"{topic_name}-slow", f"{topic_name}-fast"
+    cluster.create_topic(slow, 1, 3)
+    cluster.create_topic(fast, 6, 1)
+    state = cluster.partition(slow)
+    leader = cluster.brokers[state["leader"]]
+    mine = [p for p in range(6) if cluster.partition(fast, p)["leader"] == leader.broker_id]
+    assert mine, f"no partition of {fast} is led by broker {leader.broker_id}"
+    follower = cluster.brokers[next(r for r in state["replicas"] if r != leader.broker_id)]
+
+    def batch(value):
+        return build_batch([Record(key=None, value=value, timestamp=int(time.time() * 1000))])
+
+    writes = [(slow, 0, batch(b"slow-1")), (fast, mine[0], batch(b"fast-1")), (fast, 99, batch(b"none"))]
+    follower.freeze()  # still in the ISR: it leaves only after replica.lag.time.max.ms (3 s)
+    try:
+        with KafkaConnection(leader.host, leader.port, timeout=10) as c:
+            started = time.monotonic()
+            answers = c.produce_many(writes, acks=-1, timeout_ms=1000)
+            waited = time.monotonic() - started
+    finally:
+        follower.thaw()
+    assert answers == [(slow, 0, REQUEST_TIMED_OUT, -1), (fast, mine[0], 0, 0),
+                       (fast, 99, UNKNOWN_TOPIC_OR_PARTITION, -1)]
+    assert waited >= 0.9, f"answered after {waited:.2f} s, before the 1 s replication timeout"
+    wait_in_sync(cluster, slow)
+    with KafkaConnection(leader.host, leader.port, timeout=10) as c:
+        answers = c.produce_many(writes[:2], acks=-1, timeout_ms=10000)
+    # The timed-out record was appended (as in Kafka: the produce failed, the log has it).
+    assert answers == [(slow, 0, 0, 1), (fast, mine[0], 0, 1)]
 
 
 @pytest.mark.timeout(180)

@@ -506,9 +506,23 @@ class KafkaConnection:
 
     def produce(self, topic, partition, records_bytes, acks=-1, version=7, timeout_ms=10000):
         """Produce v3-v7 for one partition. Returns (error_code, base_offset); None for acks=0."""
+        answers = self.produce_many([(topic, partition, records_bytes)], acks, version, timeout_ms)
+        if answers is None:
+            return None
+        (name, idx, err, base), = answers
+        assert name == topic and idx == partition, (name, idx)
+        return err, base
+
+    def produce_many(self, writes, acks=-1, version=7, timeout_ms=10000):
+        """Produce v3-v7 of several (topic, partition, records_bytes) in one request (a topic's
+        partitions grouped under it, topics in first-seen order). Returns the answers in response
+        order as (topic, partition, error_code, base_offset); None for acks=0."""
+        by_topic = {}
+        for topic, partition, records_bytes in writes:
+            by_topic.setdefault(topic, []).append((partition, records_bytes))
         body = enc_string(None) + struct.pack(">hi", acks, timeout_ms)
-        body += enc_array([topic], lambda t: enc_string(t) + enc_array(
-            [partition], lambda p: struct.pack(">i", p) + enc_bytes(records_bytes)))
+        body += enc_array(list(by_topic.items()), lambda t: enc_string(t[0]) + enc_array(
+            t[1], lambda p: struct.pack(">i", p[0]) + enc_bytes(p[1])))
         if acks == 0:
             self.send(API_PRODUCE, version, body)
             return None
@@ -524,10 +538,7 @@ class KafkaConnection:
         topics = r.array(lambda r: (r.string(), r.array(part)))
         r.int32()  # throttle_time_ms
         assert r.remaining() == 0, f"Produce v{version} response: {r.remaining()} bytes left over"
-        (name, parts), = topics
-        (idx, err, base), = parts
-        assert name == topic and idx == partition, (name, idx)
-        return err, base
+        return [(name, idx, err, base) for name, parts in topics for idx, err, base in parts]
 
     def find_coordinator(self, key, key_type=0):
         """FindCoordinator for a group (key_type 0, v0) or a transactional id (key_type 1, v1):

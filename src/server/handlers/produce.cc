@@ -19,6 +19,21 @@ namespace {
 using E = protocol::error_code;
 using part_resp = protocol::produce_response::partition_produce_response;
 
+// One partition's outcome on its shard; replicate_to >= 0 when acks=all still has to wait for
+// the HW to reach it (exclusive end offset of the appended batch).
+struct appended_part {
+  part_resp resp;
+  int64_t replicate_to = -1;
+};
+
+// An acks=all wait still to do, and where its partition's answer is in the response.
+struct replication_wait {
+  model::topic_partition tp;
+  int64_t end_offset;
+  size_t topic;
+  size_t partition;
+};
+
 // Produce v0-v2 carry legacy message sets (magic 0/1); like Kafka >= 3.0 we store RecordBatch v2
 // only, so they are up-converted here (a copy; no current client sends these versions).
 protocol::error_code legacy_error_to_kafka(std::error_code ec) {
@@ -46,6 +61,7 @@ asio::awaitable<void> handle(request_context& ctx, protocol::produce_request& re
   const int64_t now_ms = broker.clock.wall_ms();
   // acks=all waits for replication at most timeout_ms, for the whole request.
   const int64_t ack_deadline_ms = broker.clock.monotonic_ms() + std::max<int64_t>(req.timeout_ms, 0);
+  std::vector<replication_wait> waits;
   for (auto& topic : req.topic_data) {
     protocol::produce_response::topic_produce_response tr;
     tr.name = topic.name;
@@ -103,17 +119,18 @@ asio::awaitable<void> handle(request_context& ctx, protocol::produce_request& re
       auto shard = broker.partitions.shard_of(tp);
       const std::optional<std::string>* txn_id = &req.transactional_id;
       auto outcome = co_await broker.shards.invoke_on(
-          shard, [&broker, &tp, batch, acks, now_ms, ack_deadline_ms, txn_id, version = ctx.version()]() -> asio::awaitable<part_resp> {
-            part_resp r;
+          shard, [&broker, &tp, batch, acks, now_ms, txn_id, version = ctx.version()]() -> asio::awaitable<appended_part> {
+            appended_part out;
+            part_resp& r = out.resp;
             r.base_offset = -1;
             partition* p = broker.partitions.get(tp);
             if (!p) {
               r.error_code = code(broker.partitions.not_hosted_error(tp));
-              co_return r;
+              co_return out;
             }
             if (auto e = validate_produce_batch(batch, p->config(), version, now_ms); e != E::none) {
               r.error_code = code(e);
-              co_return r;
+              co_return out;
             }
             if (model::batch_view bv(batch); bv.is_transactional() && broker.partitions.verifier() && p->leader()) {
               // KIP-890 part 1: the first batch of a transaction on this partition is written
@@ -129,25 +146,25 @@ asio::awaitable<void> handle(request_context& ctx, protocol::produce_request& re
                 const E verified = co_await broker.partitions.verifier()(tid, producer_id, producer_epoch, vtp);
                 if (verified != E::none) {
                   r.error_code = code(verified);
-                  co_return r;
+                  co_return out;
                 }
                 // The partition may have moved while the coordinator answered.
                 p = broker.partitions.get(tp);
                 if (!p) {
                   r.error_code = code(broker.partitions.not_hosted_error(tp));
-                  co_return r;
+                  co_return out;
                 }
               }
             }
             replication::leader_state* leader = p->leader();
             if (!leader) {
               r.error_code = code(E::not_leader_or_follower);
-              co_return r;
+              co_return out;
             }
             if (acks == -1) {
               if (auto e = leader->check_before_append(); e != E::none) {
                 r.error_code = code(e);
-                co_return r;
+                co_return out;
               }
             }
             // Bound after the verifier's suspension: the partition may have been replaced then.
@@ -161,12 +178,12 @@ asio::awaitable<void> handle(request_context& ctx, protocol::produce_request& re
                                                 max_decompressed_batch_bytes);
               if (!re) {
                 r.error_code = code(E::corrupt_message);
-                co_return r;
+                co_return out;
               }
               recompressed = std::move(*re);
               if (recompressed.size() > static_cast<size_t>(cfg.max_message_bytes)) {
                 r.error_code = code(E::message_too_large);
-                co_return r;
+                co_return out;
               }
               to_append = recompressed;
             }
@@ -179,7 +196,7 @@ asio::awaitable<void> handle(request_context& ctx, protocol::produce_request& re
               if (kafka_error == E::kafka_storage_error || kafka_error == E::unknown_server_error)
                 log::get("server")->error("append to {} failed: {}", tp, appended.error().message());
               r.error_code = code(kafka_error);
-              co_return r;
+              co_return out;
             }
             if (appended->duplicate) {
               // A retry of a batch already in the log: its original offset, nothing appended.
@@ -194,20 +211,32 @@ asio::awaitable<void> handle(request_context& ctx, protocol::produce_request& re
               r.log_append_time_ms = appended->log_append_time_ms;
             }
             r.log_start_offset = p->log().log_start_offset();
-            if (acks != -1) co_return r;
-            // acks=all: answer when the HW passes the batch (partition_manager::await_replication).
-            const int64_t end_offset = appended->last_offset + 1;
-            const E replicated = co_await broker.partitions.await_replication(tp, end_offset, ack_deadline_ms);
-            if (replicated != E::none) {
-              r.error_code = code(replicated);
-              r.base_offset = -1;
-            }
-            co_return r;
+            // acks=all: answered when the HW passes the batch, awaited once every partition of the
+            // request is appended.
+            if (acks == -1) out.replicate_to = appended->last_offset + 1;
+            co_return out;
           });
-      outcome.index = pd.index;
-      tr.partition_responses.push_back(outcome);
+      outcome.resp.index = pd.index;
+      if (outcome.replicate_to >= 0)
+        waits.push_back({tp, outcome.replicate_to, resp.responses.size(), tr.partition_responses.size()});
+      tr.partition_responses.push_back(outcome.resp);
     }
     resp.responses.push_back(std::move(tr));
+  }
+  // acks=all: every partition was appended above, so followers fetch them all at once and these
+  // waits overlap: the request waits about as long as its slowest partition, not the sum.
+  for (const auto& w : waits) {
+    const model::topic_partition tp = w.tp;
+    const int64_t end_offset = w.end_offset;
+    const E replicated = co_await broker.shards.invoke_on(
+        broker.partitions.shard_of(tp), [&broker, &tp, end_offset, ack_deadline_ms]() -> asio::awaitable<E> {
+          co_return co_await broker.partitions.await_replication(tp, end_offset, ack_deadline_ms);
+        });
+    if (replicated != E::none) {
+      auto& r = resp.responses[w.topic].partition_responses[w.partition];
+      r.error_code = code(replicated);
+      r.base_offset = -1;
+    }
   }
   co_return;
 }
