@@ -347,21 +347,19 @@ asio::awaitable<protocol::error_code> partition_manager::await_replication(model
   co_return *wait->result;
 }
 
-asio::awaitable<protocol::error_code> partition_manager::write_txn_marker(model::topic_partition tp,
-                                                                          int64_t producer_id,
-                                                                          int16_t producer_epoch, bool commit,
-                                                                          int32_t coordinator_epoch,
-                                                                          int64_t timeout_ms) {
+asio::awaitable<partition_manager::marker_append> partition_manager::append_txn_marker(model::topic_partition tp,
+                                                                                     int64_t producer_id,
+                                                                                     int16_t producer_epoch,
+                                                                                     bool commit,
+                                                                                     int32_t coordinator_epoch) {
   using E = protocol::error_code;
-  const auto shard = shard_of(tp);
-  const int64_t deadline_ms = _clock.monotonic_ms() + std::max<int64_t>(timeout_ms, 0);
   // Captures by reference (this frame outlives the awaited call): see invoke_on.
-  co_return co_await _shards.invoke_on(shard, [&]() -> asio::awaitable<E> {
+  co_return co_await _shards.invoke_on(shard_of(tp), [&]() -> asio::awaitable<marker_append> {
     partition* p = get(tp);
-    if (!p) co_return not_hosted_error(tp);
+    if (!p) co_return marker_append{not_hosted_error(tp)};
     replication::leader_state* leader = p->leader();
-    if (!leader) co_return E::not_leader_or_follower;
-    if (auto e = leader->check_before_append(); e != E::none) co_return e;
+    if (!leader) co_return marker_append{E::not_leader_or_follower};
+    if (auto e = leader->check_before_append(); e != E::none) co_return marker_append{e};
     model::txn_marker m{commit ? model::control_type::commit : model::control_type::abort, coordinator_epoch};
     auto batch = model::build_txn_marker_batch(producer_id, producer_epoch, m, _clock.wall_ms());
     auto appended = p->log().append(batch, p->leader_epoch());
@@ -369,11 +367,21 @@ asio::awaitable<protocol::error_code> partition_manager::write_txn_marker(model:
       auto e = storage_error_to_kafka(appended.error());
       if (e == E::kafka_storage_error || e == E::unknown_server_error)
         log::get("server")->error("txn marker append to {} failed: {}", tp, appended.error().message());
-      co_return e;
+      co_return marker_append{e};
     }
     if (!leader->on_leader_log_end(p->log().log_end_offset()) || !p->publish_high_watermark()) p->notify_waiters();
-    const int64_t end_offset = appended->last_offset + 1;
-    E e = co_await await_replication(tp, end_offset, deadline_ms);
+    co_return marker_append{E::none, appended->last_offset + 1};
+  });
+}
+
+asio::awaitable<protocol::error_code> partition_manager::await_txn_marker(model::topic_partition tp,
+                                                                          int64_t producer_id, bool commit,
+                                                                          int64_t end_offset,
+                                                                          int64_t deadline_mono_ms) {
+  using E = protocol::error_code;
+  // Captures by reference (this frame outlives the awaited call): see invoke_on.
+  co_return co_await _shards.invoke_on(shard_of(tp), [&]() -> asio::awaitable<E> {
+    E e = co_await await_replication(tp, end_offset, deadline_mono_ms);
     if (e == E::none && _txn_marker_observer && tp.topic == "__consumer_offsets")
       _txn_marker_observer(tp, producer_id, commit);
     co_return e;

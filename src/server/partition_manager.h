@@ -146,17 +146,25 @@ class partition_manager {
   net::shard_group& shards() { return _shards; }
 
   // ---- transactions (issue 8) ----
-  // Appends one COMMIT/ABORT marker for (producer_id, producer_epoch) to `tp` as its leader and
-  // completes when it is replicated (acks=all: min.insync.replicas first, then the HW passes
-  // it, at most timeout_ms). Callable from any shard: hops to shard_of(tp) and back. Errors as
-  // Kafka's WriteTxnMarkers: UNKNOWN_TOPIC_OR_PARTITION, NOT_LEADER_OR_FOLLOWER,
-  // NOT_ENOUGH_REPLICAS(_AFTER_APPEND), REQUEST_TIMED_OUT, INVALID_PRODUCER_EPOCH (older epoch
-  // than the partition's producer state), TRANSACTION_COORDINATOR_FENCED, KAFKA_STORAGE_ERROR.
-  // After a marker on __consumer_offsets is replicated the txn marker observer runs (on the
-  // partition's shard). Pass named variables, never temporaries (GCC 12 coroutine bug).
-  asio::awaitable<protocol::error_code> write_txn_marker(model::topic_partition tp, int64_t producer_id,
-                                                         int16_t producer_epoch, bool commit,
-                                                         int32_t coordinator_epoch, int64_t timeout_ms = 30'000);
+  // Appends one COMMIT/ABORT marker for (producer_id, producer_epoch) to `tp` as its leader;
+  // `end_offset` is then the exclusive end of the marker, for await_txn_marker. Callable from any
+  // shard: hops to shard_of(tp) and back. Errors as Kafka's WriteTxnMarkers:
+  // UNKNOWN_TOPIC_OR_PARTITION, NOT_LEADER_OR_FOLLOWER, NOT_ENOUGH_REPLICAS (below
+  // min.insync.replicas), INVALID_PRODUCER_EPOCH (older epoch than the partition's producer
+  // state), TRANSACTION_COORDINATOR_FENCED, KAFKA_STORAGE_ERROR. Pass named variables, never
+  // temporaries (GCC 12 coroutine bug).
+  struct marker_append {
+    protocol::error_code error;
+    int64_t end_offset = -1;
+  };
+  asio::awaitable<marker_append> append_txn_marker(model::topic_partition tp, int64_t producer_id,
+                                                   int16_t producer_epoch, bool commit, int32_t coordinator_epoch);
+  // Completes when the marker append_txn_marker wrote up to `end_offset` is replicated (the HW
+  // passes it): NONE, or as await_replication (REQUEST_TIMED_OUT at deadline_mono_ms). After a
+  // marker on __consumer_offsets is replicated the txn marker observer runs (on the partition's
+  // shard). Callable from any shard.
+  asio::awaitable<protocol::error_code> await_txn_marker(model::topic_partition tp, int64_t producer_id, bool commit,
+                                                         int64_t end_offset, int64_t deadline_mono_ms);
   using txn_marker_observer =
       std::function<void(const model::topic_partition&, int64_t producer_id, bool commit)>;
   // Set before the shards start (the group coordinator completes transactional offset commits).

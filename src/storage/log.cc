@@ -402,7 +402,7 @@ result<append_result> log::append(std::span<uint8_t> bytes, int32_t leader_epoch
     if (opts.check_producer_state) {
       model::batch_view v(b);
       if (v.is_control()) {
-        // Only the broker writes control batches (write_txn_marker); each must be a marker.
+        // Only the broker writes control batches (append_txn_marker); each must be a marker.
         auto m = model::parse_txn_marker(v);
         if (!m || v.producer_id() == no_producer_id) return errc::corrupt_batch;
         if (auto r = _producers.check_marker(v.producer_id(), v.producer_epoch(), m->coordinator_epoch); !r)

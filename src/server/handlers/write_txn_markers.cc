@@ -1,9 +1,9 @@
 // WriteTxnMarkers (key 27, v0-1): inter-broker; the transaction coordinator asks a partition
-// leader to close a producer's transaction with a COMMIT or ABORT marker. Each partition gets
-// partition_manager::write_txn_marker (acks=all on its owner shard); the answer carries one
-// error code per partition, grouped like the request (Kafka's WriteTxnMarkersResponse).
-// Partitions are written one after the other: a marker request names few partitions and a
-// single broker replicates at once.
+// leader to close a producer's transaction with a COMMIT or ABORT marker. Every partition's
+// marker is appended first (partition_manager::append_txn_marker, on its owner shard), then each
+// is awaited to be replicated (acks=all; await_txn_marker), so the replication waits overlap.
+// The answer carries one error code per partition, grouped like the request (Kafka's
+// WriteTxnMarkersResponse).
 #include "server/handlers/handlers.h"
 
 namespace sluice::server {
@@ -18,6 +18,15 @@ asio::awaitable<void> handle(request_context& ctx, protocol::write_txn_markers_r
   using E = protocol::error_code;
   using wresp = protocol::write_txn_markers_response;
   auto& broker = ctx.broker;
+  const int64_t deadline_ms = broker.clock.monotonic_ms() + marker_timeout_ms;
+  struct replication_wait {
+    model::topic_partition tp;
+    int64_t producer_id;
+    bool commit;
+    int64_t end_offset;
+    size_t marker, topic, partition;  // where the partition's answer is in the response
+  };
+  std::vector<replication_wait> waits;
   for (const auto& marker : req.markers) {
     wresp::writable_txn_marker_result mr;
     mr.producer_id = marker.producer_id;
@@ -33,15 +42,25 @@ asio::awaitable<void> handle(request_context& ctx, protocol::write_txn_markers_r
         const int16_t producer_epoch = marker.producer_epoch;
         const bool commit = marker.transaction_result;
         const int32_t coordinator_epoch = marker.coordinator_epoch;
-        const int64_t timeout_ms = marker_timeout_ms;
-        const E e = co_await broker.partitions.write_txn_marker(tp, producer_id, producer_epoch, commit,
-                                                               coordinator_epoch, timeout_ms);
-        pr.error_code = code(e);  // UNKNOWN_TOPIC_OR_PARTITION for a partition that does not exist
+        const auto appended =
+            co_await broker.partitions.append_txn_marker(tp, producer_id, producer_epoch, commit, coordinator_epoch);
+        pr.error_code = code(appended.error);  // UNKNOWN_TOPIC_OR_PARTITION for a partition that does not exist
+        if (appended.error == E::none)
+          waits.push_back({tp, producer_id, commit, appended.end_offset, resp.markers.size(), mr.topics.size(),
+                           tr.partitions.size()});
         tr.partitions.push_back(pr);
       }
       mr.topics.push_back(std::move(tr));
     }
     resp.markers.push_back(std::move(mr));
+  }
+  for (const auto& w : waits) {
+    const model::topic_partition tp = w.tp;
+    const int64_t producer_id = w.producer_id;
+    const bool commit = w.commit;
+    const int64_t end_offset = w.end_offset;
+    const E e = co_await broker.partitions.await_txn_marker(tp, producer_id, commit, end_offset, deadline_ms);
+    resp.markers[w.marker].topics[w.topic].partitions[w.partition].error_code = code(e);
   }
   co_return;
 }
