@@ -315,12 +315,12 @@ struct ack_wait {
 }  // namespace
 
 asio::awaitable<protocol::error_code> partition_manager::await_replication(model::topic_partition tp,
-                                                                           int64_t end_offset,
+                                                                           int64_t end_offset, int32_t leader_epoch,
                                                                            int64_t deadline_mono_ms) {
   using E = protocol::error_code;
   partition* p = get(tp);
   replication::leader_state* leader = p ? p->leader() : nullptr;
-  if (!leader) co_return E::not_leader_or_follower;
+  if (!leader || p->leader_epoch() != leader_epoch) co_return E::not_leader_or_follower;
   // leader_state decides NOT_ENOUGH_REPLICAS_AFTER_APPEND; fail_all answers
   // NOT_LEADER_OR_FOLLOWER when leadership moves first. Single broker: done at once.
   auto wait = std::make_shared<ack_wait>(co_await asio::this_coro::executor);
@@ -370,18 +370,18 @@ asio::awaitable<partition_manager::marker_append> partition_manager::append_txn_
       co_return marker_append{e};
     }
     if (!leader->on_leader_log_end(p->log().log_end_offset()) || !p->publish_high_watermark()) p->notify_waiters();
-    co_return marker_append{E::none, appended->last_offset + 1};
+    co_return marker_append{E::none, appended->last_offset + 1, p->leader_epoch()};
   });
 }
 
 asio::awaitable<protocol::error_code> partition_manager::await_txn_marker(model::topic_partition tp,
                                                                           int64_t producer_id, bool commit,
-                                                                          int64_t end_offset,
+                                                                          int64_t end_offset, int32_t leader_epoch,
                                                                           int64_t deadline_mono_ms) {
   using E = protocol::error_code;
   // Captures by reference (this frame outlives the awaited call): see invoke_on.
   co_return co_await _shards.invoke_on(shard_of(tp), [&]() -> asio::awaitable<E> {
-    E e = co_await await_replication(tp, end_offset, deadline_mono_ms);
+    E e = co_await await_replication(tp, end_offset, leader_epoch, deadline_mono_ms);
     if (e == E::none && _txn_marker_observer && tp.topic == "__consumer_offsets")
       _txn_marker_observer(tp, producer_id, commit);
     co_return e;

@@ -156,15 +156,18 @@ class partition_manager {
   struct marker_append {
     protocol::error_code error;
     int64_t end_offset = -1;
+    int32_t leader_epoch = -1;  // the epoch it was appended in
   };
   asio::awaitable<marker_append> append_txn_marker(model::topic_partition tp, int64_t producer_id,
                                                    int16_t producer_epoch, bool commit, int32_t coordinator_epoch);
-  // Completes when the marker append_txn_marker wrote up to `end_offset` is replicated (the HW
+  // Completes when the marker append_txn_marker wrote up to `end_offset` in `leader_epoch` is
+  // replicated (the HW
   // passes it): NONE, or as await_replication (REQUEST_TIMED_OUT at deadline_mono_ms). After a
   // marker on __consumer_offsets is replicated the txn marker observer runs (on the partition's
   // shard). Callable from any shard.
   asio::awaitable<protocol::error_code> await_txn_marker(model::topic_partition tp, int64_t producer_id, bool commit,
-                                                         int64_t end_offset, int64_t deadline_mono_ms);
+                                                         int64_t end_offset, int32_t leader_epoch,
+                                                         int64_t deadline_mono_ms);
   using txn_marker_observer =
       std::function<void(const model::topic_partition&, int64_t producer_id, bool commit)>;
   // Set before the shards start (the group coordinator completes transactional offset commits).
@@ -177,12 +180,13 @@ class partition_manager {
   void set_txn_verifier(txn_verifier fn) { _txn_verifier = std::move(fn); }
   const txn_verifier& verifier() const { return _txn_verifier; }
 
-  // On shard_of(tp), after this broker as leader appended up to end_offset (exclusive): waits
-  // until the HW reaches it. NONE, NOT_ENOUGH_REPLICAS_AFTER_APPEND (the ISR shrank below
-  // min.insync.replicas), NOT_LEADER_OR_FOLLOWER (leadership moved), REQUEST_TIMED_OUT at
-  // deadline_mono_ms. The acks=all path of Produce and of markers.
+  // On shard_of(tp), after this broker as leader appended up to end_offset (exclusive) in
+  // `leader_epoch`: waits until the HW reaches it. NONE, NOT_ENOUGH_REPLICAS_AFTER_APPEND (the
+  // ISR shrank below min.insync.replicas), NOT_LEADER_OR_FOLLOWER (leadership moved, also when the
+  // partition is led again in a later epoch: the append may have been truncated meanwhile),
+  // REQUEST_TIMED_OUT at deadline_mono_ms. The acks=all path of Produce and of markers.
   asio::awaitable<protocol::error_code> await_replication(model::topic_partition tp, int64_t end_offset,
-                                                          int64_t deadline_mono_ms);
+                                                          int32_t leader_epoch, int64_t deadline_mono_ms);
 
   // Runs `fn` on every partition, shard by shard (periodic tasks). Completes when all are done.
   // `fn` must outlive the returned awaitable (taken by reference: see the GCC 12 note in .cc).

@@ -24,12 +24,14 @@ using part_resp = protocol::produce_response::partition_produce_response;
 struct appended_part {
   part_resp resp;
   int64_t replicate_to = -1;
+  int32_t leader_epoch = -1;  // the append's
 };
 
 // An acks=all wait still to do, and where its partition's answer is in the response.
 struct replication_wait {
   model::topic_partition tp;
   int64_t end_offset;
+  int32_t leader_epoch;
   size_t topic;
   size_t partition;
 };
@@ -213,12 +215,16 @@ asio::awaitable<void> handle(request_context& ctx, protocol::produce_request& re
             r.log_start_offset = p->log().log_start_offset();
             // acks=all: answered when the HW passes the batch, awaited once every partition of the
             // request is appended.
-            if (acks == -1) out.replicate_to = appended->last_offset + 1;
+            if (acks == -1) {
+              out.replicate_to = appended->last_offset + 1;
+              out.leader_epoch = p->leader_epoch();
+            }
             co_return out;
           });
       outcome.resp.index = pd.index;
       if (outcome.replicate_to >= 0)
-        waits.push_back({tp, outcome.replicate_to, resp.responses.size(), tr.partition_responses.size()});
+        waits.push_back({tp, outcome.replicate_to, outcome.leader_epoch, resp.responses.size(),
+                         tr.partition_responses.size()});
       tr.partition_responses.push_back(outcome.resp);
     }
     resp.responses.push_back(std::move(tr));
@@ -228,9 +234,10 @@ asio::awaitable<void> handle(request_context& ctx, protocol::produce_request& re
   for (const auto& w : waits) {
     const model::topic_partition tp = w.tp;
     const int64_t end_offset = w.end_offset;
+    const int32_t leader_epoch = w.leader_epoch;
     const E replicated = co_await broker.shards.invoke_on(
-        broker.partitions.shard_of(tp), [&broker, &tp, end_offset, ack_deadline_ms]() -> asio::awaitable<E> {
-          co_return co_await broker.partitions.await_replication(tp, end_offset, ack_deadline_ms);
+        broker.partitions.shard_of(tp), [&broker, &tp, end_offset, leader_epoch, ack_deadline_ms]() -> asio::awaitable<E> {
+          co_return co_await broker.partitions.await_replication(tp, end_offset, leader_epoch, ack_deadline_ms);
         });
     if (replicated != E::none) {
       auto& r = resp.responses[w.topic].partition_responses[w.partition];

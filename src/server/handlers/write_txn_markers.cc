@@ -24,6 +24,7 @@ asio::awaitable<void> handle(request_context& ctx, protocol::write_txn_markers_r
     int64_t producer_id;
     bool commit;
     int64_t end_offset;
+    int32_t leader_epoch;  // the marker's append
     size_t marker, topic, partition;  // where the partition's answer is in the response
   };
   std::vector<replication_wait> waits;
@@ -46,8 +47,8 @@ asio::awaitable<void> handle(request_context& ctx, protocol::write_txn_markers_r
             co_await broker.partitions.append_txn_marker(tp, producer_id, producer_epoch, commit, coordinator_epoch);
         pr.error_code = code(appended.error);  // UNKNOWN_TOPIC_OR_PARTITION for a partition that does not exist
         if (appended.error == E::none)
-          waits.push_back({tp, producer_id, commit, appended.end_offset, resp.markers.size(), mr.topics.size(),
-                           tr.partitions.size()});
+          waits.push_back({tp, producer_id, commit, appended.end_offset, appended.leader_epoch, resp.markers.size(),
+                           mr.topics.size(), tr.partitions.size()});
         tr.partitions.push_back(pr);
       }
       mr.topics.push_back(std::move(tr));
@@ -59,7 +60,9 @@ asio::awaitable<void> handle(request_context& ctx, protocol::write_txn_markers_r
     const int64_t producer_id = w.producer_id;
     const bool commit = w.commit;
     const int64_t end_offset = w.end_offset;
-    const E e = co_await broker.partitions.await_txn_marker(tp, producer_id, commit, end_offset, deadline_ms);
+    const int32_t leader_epoch = w.leader_epoch;
+    const E e =
+        co_await broker.partitions.await_txn_marker(tp, producer_id, commit, end_offset, leader_epoch, deadline_ms);
     resp.markers[w.marker].topics[w.topic].partitions[w.partition].error_code = code(e);
   }
   co_return;
