@@ -56,11 +56,13 @@ struct metadata_image {
   std::map<std::string, std::string> broker_dynamic_configs;
   int64_t version = 0;  // bumped by every published change
 
-  bool is_live(int32_t broker_id) const {
+  // The registered endpoint of broker `broker_id`, or nullptr when it is not registered (down).
+  const broker_endpoint* find_broker(int32_t broker_id) const {
     for (const auto& b : brokers)
-      if (b.id == broker_id) return true;
-    return false;
+      if (b.id == broker_id) return &b;
+    return nullptr;
   }
+  bool is_live(int32_t broker_id) const { return find_broker(broker_id) != nullptr; }
   const topic_metadata* find(const std::string& topic) const {
     auto it = topics.find(topic);
     return it == topics.end() ? nullptr : &it->second;

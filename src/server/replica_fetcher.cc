@@ -125,9 +125,7 @@ asio::awaitable<void> replica_fetcher_manager::sleep(source& src, int64_t ms) {
 asio::awaitable<bool> replica_fetcher_manager::connect(source& src) {
   auto log = log::get("replication");
   auto img = _partitions.image();
-  const cluster::broker_endpoint* ep = nullptr;
-  for (const auto& b : img->brokers)
-    if (b.id == src.broker) ep = &b;
+  const cluster::broker_endpoint* ep = img->find_broker(src.broker);
   if (!ep) co_return false;  // not registered (down): the next image brings it back
   const std::string host = ep->host;
   const int32_t port = ep->port;

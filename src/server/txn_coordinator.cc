@@ -68,10 +68,9 @@ txn_coordinator::txn_coordinator(net::shard_group& shards, partition_manager& pa
     deps.leader_of = [this](const std::string& topic, int32_t partition) -> std::optional<marker_destination> {
       auto img = _partitions.image();
       const auto* pm = img->find_partition(topic, partition);
-      if (!pm || pm->leader < 0) return std::nullopt;
-      for (const auto& b : img->brokers)
-        if (b.id == pm->leader) return marker_destination{b.id, b.host, b.port};
-      return std::nullopt;
+      const auto* b = pm ? img->find_broker(pm->leader) : nullptr;
+      if (!b) return std::nullopt;
+      return marker_destination{b->id, b->host, b->port};
     };
     deps.topic_exists = [this](const std::string& topic) { return _partitions.image()->find(topic) != nullptr; };
     deps.still_wanted = [this, s](const coordinator::txn::marker_work& w) {

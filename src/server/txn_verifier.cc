@@ -39,9 +39,7 @@ asio::awaitable<protocol::error_code> verify_remotely(const cluster::metadata_im
                                                       const std::string& transactional_id, int64_t producer_id,
                                                       int16_t producer_epoch, const model::topic_partition& tp) {
   using E = protocol::error_code;
-  const cluster::broker_endpoint* to = nullptr;
-  for (const auto& b : img.brokers)
-    if (b.id == coordinator) to = &b;
+  const cluster::broker_endpoint* to = img.find_broker(coordinator);
   if (!to) co_return E::coordinator_not_available;
   broker_client client(co_await asio::this_coro::executor);
   const std::string host = to->host;

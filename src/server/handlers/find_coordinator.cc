@@ -48,9 +48,7 @@ asio::awaitable<coord> locate(broker_services& broker, const std::string& key, i
     co_return c;
   }
   const auto& p = t->partitions[static_cast<size_t>(coordinator::coordinator_partition(key, static_cast<int32_t>(t->partitions.size())))];
-  const cluster::broker_endpoint* leader = nullptr;
-  for (const auto& b : img->brokers)
-    if (b.id == p.leader) leader = &b;
+  const cluster::broker_endpoint* leader = img->find_broker(p.leader);
   if (!leader) {
     c.error_code = code(E::coordinator_not_available);
     c.error_message = "The coordinator is not available.";
