@@ -340,9 +340,7 @@ void group_manager::unload(int32_t partition) {
 
 void group_manager::write(partition_data& pd, const std::vector<model::record_data>& records,
                           std::function<void(std::error_code)> done) {
-  auto appended = append_records(pd, records, nullptr);
-  if (!appended) return done(appended.error());
-  await_replication(pd, *appended + static_cast<int64_t>(records.size()), std::move(done));
+  pd.writes.write(*pd.store, records, std::move(done));
 }
 
 result<int64_t> group_manager::append_records(partition_data& pd, const std::vector<model::record_data>& records,
@@ -352,10 +350,6 @@ result<int64_t> group_manager::append_records(partition_data& pd, const std::vec
   if (!appended) return appended.error();
   // One batch: its records take the offsets just below the end offset.
   return *appended - static_cast<int64_t>(records.size());
-}
-
-void group_manager::await_replication(partition_data& pd, int64_t end_offset, std::function<void(std::error_code)> done) {
-  pd.writes.wait(*pd.store, end_offset, std::move(done));
 }
 
 group_manager::partition_data* group_manager::owned(int32_t partition, errc& err) {
@@ -1112,43 +1106,43 @@ void group_manager::store_offsets(partition_data& pd, group& g, const std::vecto
     // follow this batch in the log, always finds them; a failed write takes them back.
     for (auto& [tp, v] : staged) g.pending_txn[txn->producer_id][tp] = committed_offset{std::move(v), position};
     pd.producer_groups[txn->producer_id].insert(g.id);
-    await_replication(pd, end_offset,
-                      [this, partition, group_id = g.id, producer_id = txn->producer_id, position,
-                       out = std::move(out), done = std::move(done), fail](std::error_code e) mutable {
-                        if (e) {
-                          log::get("coordinator")->error("group {}: transactional offsets of producer {} not written: {}",
-                                                         group_id, producer_id, e.message());
-                          errc ignored = errc::none;
-                          if (auto* p = owned(partition, ignored)) fail_pending_txn(*p, group_id, producer_id, position);
-                          fail(out, e);
-                        }
-                        done(std::move(out));
-                      });
+    pd.writes.wait(*pd.store, end_offset,
+                   [this, partition, group_id = g.id, producer_id = txn->producer_id, position,
+                    out = std::move(out), done = std::move(done), fail](std::error_code e) mutable {
+                     if (e) {
+                       log::get("coordinator")->error("group {}: transactional offsets of producer {} not written: {}",
+                                                      group_id, producer_id, e.message());
+                       errc ignored = errc::none;
+                       if (auto* p = owned(partition, ignored)) fail_pending_txn(*p, group_id, producer_id, position);
+                       fail(out, e);
+                     }
+                     done(std::move(out));
+                   });
     return;
   }
   // Staged: the offsets become visible (and the commit is answered) once the write is
   // replicated. A group deleted or expired meanwhile does not get them back.
-  await_replication(pd, end_offset,
-                    [this, partition, group_id = g.id, staged = std::move(staged), out = std::move(out),
-                     done = std::move(done), position, fail](std::error_code e) mutable {
-                      if (e) {
-                        log::get("coordinator")->error("group {}: writing offsets failed: {}", group_id, e.message());
-                        fail(out, e);
-                        return done(std::move(out));
-                      }
-                      errc ignored = errc::none;
-                      auto* p = owned(partition, ignored);
-                      group* g2 = p ? find_group(*p, group_id) : nullptr;
-                      if (g2 && g2->state != group_state::dead)
-                        for (auto& [tp, v] : staged) {
-                          // Kafka's onOffsetCommitAppend: a commit later in the log (a
-                          // transactional one whose marker came meanwhile) is not replaced.
-                          auto cur = g2->offsets.find(tp);
-                          if (cur == g2->offsets.end() || cur->second.log_offset < position)
-                            g2->offsets[tp] = committed_offset{std::move(v), position};
-                        }
-                      done(std::move(out));
-                    });
+  pd.writes.wait(*pd.store, end_offset,
+                 [this, partition, group_id = g.id, staged = std::move(staged), out = std::move(out),
+                  done = std::move(done), position, fail](std::error_code e) mutable {
+                   if (e) {
+                     log::get("coordinator")->error("group {}: writing offsets failed: {}", group_id, e.message());
+                     fail(out, e);
+                     return done(std::move(out));
+                   }
+                   errc ignored = errc::none;
+                   auto* p = owned(partition, ignored);
+                   group* g2 = p ? find_group(*p, group_id) : nullptr;
+                   if (g2 && g2->state != group_state::dead)
+                     for (auto& [tp, v] : staged) {
+                       // Kafka's onOffsetCommitAppend: a commit later in the log (a
+                       // transactional one whose marker came meanwhile) is not replaced.
+                       auto cur = g2->offsets.find(tp);
+                       if (cur == g2->offsets.end() || cur->second.log_offset < position)
+                         g2->offsets[tp] = committed_offset{std::move(v), position};
+                     }
+                   done(std::move(out));
+                 });
 }
 
 void group_manager::fail_pending_txn(partition_data& pd, const std::string& group_id, int64_t producer_id,

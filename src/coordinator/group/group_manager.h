@@ -300,16 +300,15 @@ class group_manager {
   // after the partition or group it was about is gone.
   void write(partition_data& pd, const std::vector<model::record_data>& records,
              std::function<void(std::error_code)> done);
-  // The two halves of write(), for callers that need the batch's position in the log.
-  // append_records: `txn` (producer id, epoch) non-null appends the producer's transactional
-  // batch; returns the batch's base offset. await_replication: `done` as for write().
+  // The first half of write(), for callers that need the batch's position in the log: `txn`
+  // (producer id, epoch) non-null appends the producer's transactional batch; returns the batch's
+  // base offset. The second half is pd.writes.wait(), `done` as for write().
   struct txn_producer {
     int64_t producer_id;
     int16_t producer_epoch;
   };
   result<int64_t> append_records(partition_data& pd, const std::vector<model::record_data>& records,
                                  const txn_producer* txn);
-  void await_replication(partition_data& pd, int64_t end_offset, std::function<void(std::error_code)> done);
   // The write of OffsetCommit and TxnOffsetCommit after validation (Kafka's storeOffsets):
   // `txn` null = plain commit, applied once replicated; else pending for that producer.
   void store_offsets(partition_data& pd, group& g, const std::vector<commit_partition>& partitions,
