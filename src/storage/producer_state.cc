@@ -211,7 +211,9 @@ std::vector<uint8_t> producer_state_manager::encode_snapshot(const std::unordere
     // Kafka's entry for a producer without batch metadata (e.g. only a marker since its epoch
     // bump): last sequence -1, last offset -1, offset delta 0, the producer's last timestamp.
     if (e->batches.empty()) put(producer_batch{}, e->last_timestamp);
-    for (const auto& b : e->batches) put(b, b.max_timestamp);
+    // The newest batch's entry carries the producer's last timestamp, as Kafka's does: a marker
+    // written after that batch moves the expiry clock past the batch's own timestamp.
+    for (const auto& b : e->batches) put(b, &b == &e->batches.back() ? e->last_timestamp : b.max_timestamp);
   }
   uint32_t crc = crc32c(out.data() + snap_count_at, out.size() - snap_count_at);
   store_be<uint32_t>(out.data() + snap_crc_at, crc);

@@ -122,6 +122,33 @@ TEST_F(TxnStateTest, SnapshotKeepsOpenTransactionAndMarkerOnlyProducers) {
   EXPECT_EQ(other.remove_expired(10'000'000), 0u);
 }
 
+TEST_F(TxnStateTest, SnapshotKeepsTheTimestampOfAMarkerAfterTheLastBatch) {
+  // The marker moves the producer's expiry clock past its newest batch's timestamp (1'000). As in
+  // Kafka, the newest batch's entry carries the producer's last timestamp (the round trip that
+  // lost it was found by producer_snapshot_fuzz).
+  m.apply(txn_info(pid, 0, 0, 2, 10));
+  ASSERT_TRUE(m.apply_marker(pid, 0, marker(true, 3), 12, 90'000));
+  ASSERT_EQ(m.find(pid)->last_timestamp, 90'000);
+  auto bytes = producer_state_manager::encode_snapshot(m.producers());
+  ASSERT_EQ(bytes.size(), 10u + 46);
+  EXPECT_EQ(load_be<int64_t>(bytes.data() + 10 + 26), 90'000);
+  auto decoded = producer_state_manager::decode_snapshot(bytes);
+  ASSERT_TRUE(decoded) << decoded.error().message();
+  const auto& e = decoded->at(pid);
+  EXPECT_EQ(e.last_timestamp, 90'000);
+  EXPECT_EQ(e.coordinator_epoch, 3);
+  ASSERT_EQ(e.batches.size(), 1u);
+  EXPECT_EQ(e.batches.back(), (producer_batch{0, 1, 10, 11, 90'000}));
+  EXPECT_EQ(producer_state_manager::encode_snapshot(*decoded), bytes);
+
+  // Loaded 50 s after the marker with a 60 s expiry: still known (by its batch's time it is not).
+  ASSERT_TRUE(m.take_snapshot(13));
+  producer_state_manager other{posix_file_system::instance(), d.path(), 60'000};
+  ASSERT_TRUE(other.load_latest_snapshot(13, 140'000));
+  ASSERT_NE(other.find(pid), nullptr);
+  EXPECT_EQ(other.find(pid)->last_seq(), 1);
+}
+
 // ---- control records ----
 
 TEST(ControlRecord, BuildAndParseRoundTrip) {
