@@ -1,8 +1,9 @@
 #pragma once
 // A small inter-broker client: one TCP connection to a broker's advertised address (host and
 // port from the metadata image), one request at a time, every step bounded by a timeout (an
-// expired step closes the socket, failing the pending operation). Used by the transaction
-// marker sender (WriteTxnMarkers); the connection step is shared with the replica fetcher's.
+// expired step closes the socket, failing the pending operation). Used through broker_connections
+// by the transaction marker sender and the KIP-890 check; the connection step is shared with the
+// replica fetcher's.
 //
 // Threading: an object lives on one io_context (a shard) and is used by one coroutine at a time.
 #include <cstdint>

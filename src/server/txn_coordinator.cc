@@ -46,7 +46,8 @@ int64_t tick_interval_ms(const txn_coordinator_settings& cfg) {
 txn_coordinator::txn_coordinator(net::shard_group& shards, partition_manager& partitions, int32_t broker_id,
                                  coordinator::producer_id_manager& ids, txn_coordinator_settings cfg,
                                  sluice::clock& clock)
-    : _partitions(partitions),
+    : _shards(shards),
+      _partitions(partitions),
       _cfg(cfg),
       _managers(shards, partitions, broker_id,
                 {.topic = txn_topic,
@@ -63,21 +64,23 @@ txn_coordinator::txn_coordinator(net::shard_group& shards, partition_manager& pa
                                  std::make_unique<log_internal_partition>(_partitions, tp, _cfg.write_timeout_ms));
                 }) {
   for (net::shard_id s = 0; s < shards.size(); ++s) {
+    _connections.push_back(std::make_unique<broker_connections>(shards.context(s).get_executor()));
     txn_marker_sender_deps deps;
     // The calling shard's image: leaders as this broker currently knows them.
-    deps.leader_of = [this](const std::string& topic, int32_t partition) -> std::optional<marker_destination> {
+    deps.leader_of = [this](const std::string& topic, int32_t partition) -> std::optional<broker_address> {
       auto img = _partitions.image();
       const auto* pm = img->find_partition(topic, partition);
       const auto* b = pm ? img->find_broker(pm->leader) : nullptr;
       if (!b) return std::nullopt;
-      return marker_destination{b->id, b->host, b->port};
+      return broker_address{b->id, b->host, b->port};
     };
     deps.topic_exists = [this](const std::string& topic) { return _partitions.image()->find(topic) != nullptr; };
     deps.still_wanted = [this, s](const coordinator::txn::marker_work& w) {
       return _managers.manager_of(s).awaits_markers(w);
     };
     deps.done = [this, s](const coordinator::txn::marker_work& w) { (void)_managers.manager_of(s).markers_written(w); };
-    _senders.push_back(std::make_unique<txn_marker_sender>(shards.context(s).get_executor(), deps, cfg.markers));
+    _senders.push_back(std::make_unique<txn_marker_sender>(shards.context(s).get_executor(), *_connections[s], deps,
+                                                           cfg.markers));
   }
 }
 

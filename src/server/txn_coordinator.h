@@ -13,7 +13,9 @@
 //
 // Markers: each shard's manager hands its marker_work to that shard's txn_marker_sender, which
 // sends WriteTxnMarkers to the partitions' current leaders (this broker included) and reports
-// completion with markers_written() on the same shard.
+// completion with markers_written() on the same shard. Each shard keeps its idle connections to
+// other brokers (broker_connections), used by its marker sender and by the KIP-890 check of the
+// partitions it leads (txn_verifier).
 //
 // Threading: manager(s) and everything it owns are touched only on shard s.
 #include <memory>
@@ -74,6 +76,9 @@ class txn_coordinator {
   int64_t answer_timeout_ms() const { return _cfg.write_timeout_ms + 10'000; }
   const txn_coordinator_settings& settings() const { return _cfg; }
 
+  // The calling shard's inter-broker connections. REQUIRES: on a shard.
+  broker_connections& connections() { return *_connections[_shards.current()]; }
+
   // Starts the per-shard timers (timeout aborts, marker retries, id expiry). Call after the
   // shards run.
   void start() { _managers.start(); }
@@ -83,10 +88,13 @@ class txn_coordinator {
   std::vector<std::unique_ptr<coordinator::txn::transaction_manager>> make_managers(
       size_t shards, const txn_coordinator_settings& cfg, sluice::clock& clock, coordinator::producer_id_manager& ids);
 
+  net::shard_group& _shards;
   partition_manager& _partitions;
   txn_coordinator_settings _cfg;
-  // Declared before _managers, which hand them marker_work, so they outlive the managers.
-  std::vector<std::unique_ptr<txn_marker_sender>> _senders;  // by shard
+  // Declared before _managers, which hand them marker_work, so they outlive the managers; the
+  // connections outlive the senders that use them.
+  std::vector<std::unique_ptr<broker_connections>> _connections;  // by shard
+  std::vector<std::unique_ptr<txn_marker_sender>> _senders;        // by shard
   coordinator_shards<coordinator::txn::transaction_manager> _managers;
 };
 

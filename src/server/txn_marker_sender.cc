@@ -7,7 +7,6 @@
 #include "base/logging.h"
 #include "protocol/error_code.h"
 #include "protocol/messages/write_txn_markers.h"
-#include "server/broker_client.h"
 
 namespace sluice::server {
 
@@ -18,9 +17,9 @@ using E = protocol::error_code;
 constexpr int16_t write_txn_markers_version = 1;
 }  // namespace
 
-txn_marker_sender::txn_marker_sender(asio::any_io_executor ex, txn_marker_sender_deps deps,
-                                     txn_marker_sender_config cfg)
-    : _ex(std::move(ex)), _deps(std::move(deps)), _cfg(cfg) {}
+txn_marker_sender::txn_marker_sender(asio::any_io_executor ex, broker_connections& connections,
+                                     txn_marker_sender_deps deps, txn_marker_sender_config cfg)
+    : _ex(std::move(ex)), _connections(connections), _deps(std::move(deps)), _cfg(cfg) {}
 
 txn_marker_sender::~txn_marker_sender() { *_alive = false; }
 
@@ -39,14 +38,13 @@ void txn_marker_sender::send(const marker_work& work) {
 asio::awaitable<void> txn_marker_sender::run(marker_work work, std::shared_ptr<bool> alive) {
   auto log = log::get("coordinator");
   std::vector<topic_partition> pending = work.partitions;
-  std::map<int32_t, std::unique_ptr<broker_client>> clients;  // by destination broker
   int64_t backoff_ms = _cfg.retry_backoff_ms;
   asio::steady_timer sleep(_ex);
   bool finished = false;
   while (*alive) {
     if (!_deps.still_wanted(work)) break;
     // Group what is left by the current leader; deleted topics are done.
-    std::map<int32_t, std::pair<marker_destination, std::vector<topic_partition>>> by_leader;
+    std::map<int32_t, std::pair<broker_address, std::vector<topic_partition>>> by_leader;
     std::vector<topic_partition> retry;
     for (const auto& tp : pending) {
       if (!_deps.topic_exists(tp.topic)) continue;
@@ -61,19 +59,6 @@ asio::awaitable<void> txn_marker_sender::run(marker_work work, std::shared_ptr<b
     }
     for (auto& [broker_id, entry] : by_leader) {
       auto& [dest, tps] = entry;
-      auto& client = clients[broker_id];
-      if (!client) client = std::make_unique<broker_client>(_ex);
-      if (!client->connected()) {
-        const std::string host = dest.host;
-        auto cerr = co_await client->connect(host, dest.port, _cfg.request_timeout_ms);
-        if (!*alive) co_return;
-        if (cerr) {
-          log->debug("markers of {}: cannot connect to broker {} at {}:{}: {}", work.transactional_id, broker_id,
-                     dest.host, dest.port, cerr.message());
-          retry.insert(retry.end(), tps.begin(), tps.end());
-          continue;
-        }
-      }
       protocol::write_txn_markers_request req;
       protocol::write_txn_markers_request::writable_txn_marker m;
       m.producer_id = work.producer_id;
@@ -89,13 +74,12 @@ asio::awaitable<void> txn_marker_sender::run(marker_work work, std::shared_ptr<b
         m.topics.push_back(std::move(t));
       }
       req.markers.push_back(std::move(m));
-      auto resp = co_await client->request<protocol::write_txn_markers_api>(req, write_txn_markers_version,
-                                                                           _cfg.request_timeout_ms);
+      auto resp = co_await _connections.request<protocol::write_txn_markers_api>(dest, req, write_txn_markers_version,
+                                                                                _cfg.request_timeout_ms);
       if (!*alive) co_return;
       if (!resp) {
-        log->debug("markers of {}: WriteTxnMarkers to broker {} failed: {}", work.transactional_id, broker_id,
-                   resp.error().message());
-        client->close();
+        log->debug("markers of {}: WriteTxnMarkers to broker {} at {}:{} failed: {}", work.transactional_id,
+                   broker_id, dest.host, dest.port, resp.error().message());
         retry.insert(retry.end(), tps.begin(), tps.end());
         continue;
       }

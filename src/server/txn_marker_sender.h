@@ -12,8 +12,8 @@
 // fenced: `still_wanted` answers false) is dropped between attempts. A work re-emitted while the
 // same work is still being sent is ignored.
 //
-// Threading: one sender per shard, used on that shard. Each work has its own connections (one
-// per destination broker, one request at a time), closed when it is done.
+// Threading: one sender per shard, used on that shard, with that shard's broker_connections
+// (idle connections to each destination are reused across transactions).
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -26,21 +26,14 @@
 #include <asio.hpp>
 
 #include "coordinator/txn/transaction_manager.h"
+#include "server/broker_connections.h"
 
 namespace sluice::server {
-
-class broker_client;
-
-struct marker_destination {
-  int32_t broker_id = -1;
-  std::string host;
-  int32_t port = 0;
-};
 
 struct txn_marker_sender_deps {
   // The current leader of a partition: a destination, or nullopt when the leader is unknown
   // (retried). `topic_exists` false: the topic was deleted (the partition counts as done).
-  std::function<std::optional<marker_destination>(const std::string& topic, int32_t partition)> leader_of;
+  std::function<std::optional<broker_address>(const std::string& topic, int32_t partition)> leader_of;
   std::function<bool(const std::string& topic)> topic_exists;
   // Whether the coordinator still waits for this work (checked before every attempt).
   std::function<bool(const coordinator::txn::marker_work&)> still_wanted;
@@ -56,7 +49,9 @@ struct txn_marker_sender_config {
 
 class txn_marker_sender {
  public:
-  txn_marker_sender(asio::any_io_executor ex, txn_marker_sender_deps deps, txn_marker_sender_config cfg);
+  // `connections` (the shard's) outlives the sender.
+  txn_marker_sender(asio::any_io_executor ex, broker_connections& connections, txn_marker_sender_deps deps,
+                    txn_marker_sender_config cfg);
   ~txn_marker_sender();
   txn_marker_sender(const txn_marker_sender&) = delete;
   txn_marker_sender& operator=(const txn_marker_sender&) = delete;
@@ -65,7 +60,7 @@ class txn_marker_sender {
   void send(const coordinator::txn::marker_work& work);
   // Works in flight (tests).
   size_t in_flight() const { return _in_flight.size(); }
-  // Stops every loop at its next step (their connections close). Call before destruction.
+  // Stops every loop at its next step. Call before destruction.
   void stop();
 
  private:
@@ -73,6 +68,7 @@ class txn_marker_sender {
   asio::awaitable<void> run(coordinator::txn::marker_work work, std::shared_ptr<bool> alive);
 
   asio::any_io_executor _ex;
+  broker_connections& _connections;
   txn_marker_sender_deps _deps;
   txn_marker_sender_config _cfg;
   std::set<work_key> _in_flight;

@@ -1,4 +1,4 @@
-// The transaction marker sender against a fake broker: a tiny asio server on 127.0.0.1 that
+// The transaction marker sender against a fake broker (fake_marker_broker_test_fixture.h) that
 // answers WriteTxnMarkers v1 from a script of per-partition errors. The sender must group the
 // partitions by leader, retry failed ones (NOT_LEADER_OR_FOLLOWER, unknown leader, a dropped
 // connection) until all succeed, count a deleted topic as done, and report the work done once.
@@ -7,103 +7,16 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <deque>
 #include <map>
 
-#include <asio/experimental/as_tuple.hpp>
-
-#include "protocol/api.h"
-#include "protocol/headers.h"
-#include "protocol/messages/write_txn_markers.h"
-#include "protocol/reader.h"
-#include "protocol/writer.h"
+#include "server/fake_marker_broker_test_fixture.h"
 
 namespace sluice::server {
 namespace {
 
-using asio::ip::tcp;
 using coordinator::txn::marker_work;
 using E = protocol::error_code;
-constexpr auto as_tuple = asio::experimental::as_tuple(asio::use_awaitable);
-
-// Answers WriteTxnMarkers v1. `script[(topic, partition)]` gives the error of each successive
-// attempt (NONE once exhausted); `drop_first` closes the first connection without answering.
-struct fake_broker {
-  explicit fake_broker(asio::io_context& ctx) : acceptor(ctx, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {}
-  tcp::acceptor acceptor;
-  std::map<std::pair<std::string, int32_t>, std::deque<E>> script;
-  bool drop_first = false;
-  int requests = 0;
-  std::vector<protocol::write_txn_markers_request> received;
-
-  int32_t port() const { return acceptor.local_endpoint().port(); }
-
-  asio::awaitable<void> serve() {
-    for (;;) {
-      auto [err, sock] = co_await acceptor.async_accept(as_tuple);
-      if (err) co_return;
-      auto s = std::make_shared<tcp::socket>(std::move(sock));
-      asio::co_spawn(acceptor.get_executor(), conn(s), asio::detached);
-    }
-  }
-
-  asio::awaitable<void> conn(std::shared_ptr<tcp::socket> s) {
-    for (;;) {
-      uint8_t len_bytes[4];
-      auto [e1, n1] = co_await asio::async_read(*s, asio::buffer(len_bytes), as_tuple);
-      if (e1) co_return;
-      const uint32_t len = uint32_t{len_bytes[0]} << 24 | uint32_t{len_bytes[1]} << 16 | uint32_t{len_bytes[2]} << 8 |
-                           uint32_t{len_bytes[3]};
-      std::vector<uint8_t> body(len);
-      auto [e2, n2] = co_await asio::async_read(*s, asio::buffer(body), as_tuple);
-      if (e2) co_return;
-      ++requests;
-      if (drop_first) {
-        drop_first = false;
-        s->close();
-        co_return;
-      }
-      protocol::reader r{std::span<const uint8_t>(body)};
-      protocol::request_header h;
-      EXPECT_TRUE(h.decode(r, protocol::request_header_version(27, 1)));
-      EXPECT_EQ(h.api_key, 27);
-      EXPECT_EQ(h.api_version, 1);
-      protocol::write_txn_markers_request req;
-      EXPECT_TRUE(req.decode(r, 1));
-      received.push_back(req);
-      protocol::write_txn_markers_response resp;
-      for (const auto& m : req.markers) {
-        protocol::write_txn_markers_response::writable_txn_marker_result mr;
-        mr.producer_id = m.producer_id;
-        for (const auto& t : m.topics) {
-          protocol::write_txn_markers_response::writable_txn_marker_topic_result tr;
-          tr.name = t.name;
-          for (auto p : t.partition_indexes) {
-            auto& q = script[{t.name, p}];
-            E e = E::none;
-            if (!q.empty()) {
-              e = q.front();
-              q.pop_front();
-            }
-            tr.partitions.push_back({p, static_cast<int16_t>(e)});
-          }
-          mr.topics.push_back(std::move(tr));
-        }
-        resp.markers.push_back(std::move(mr));
-      }
-      protocol::writer w;
-      auto pos = w.begin_frame();
-      protocol::response_header rh;
-      rh.correlation_id = h.correlation_id;
-      rh.encode(w, protocol::response_header_version(27, 1));
-      resp.encode(w, 1);
-      w.end_frame(pos);
-      auto out = w.flatten();
-      auto [e3, n3] = co_await asio::async_write(*s, asio::buffer(out), as_tuple);
-      if (e3) co_return;
-    }
-  }
-};
+using test::fake_marker_broker;
 
 marker_work sample_work() {
   marker_work w;
@@ -119,8 +32,9 @@ marker_work sample_work() {
 
 struct TxnMarkerSender : ::testing::Test {
   asio::io_context ctx;
-  fake_broker broker{ctx};
-  fake_broker other{ctx};
+  fake_marker_broker broker{ctx};
+  fake_marker_broker other{ctx};
+  broker_connections connections{ctx.get_executor()};
   std::vector<marker_work> done;
   bool wanted = true;
   std::map<std::pair<std::string, int32_t>, int> leader;  // -1: unknown
@@ -131,10 +45,10 @@ struct TxnMarkerSender : ::testing::Test {
     leader[{"a", 1}] = 1;
     leader[{"b", 0}] = 2;
     txn_marker_sender_deps deps;
-    deps.leader_of = [this](const std::string& t, int32_t p) -> std::optional<marker_destination> {
+    deps.leader_of = [this](const std::string& t, int32_t p) -> std::optional<broker_address> {
       auto it = leader.find({t, p});
       if (it == leader.end() || it->second < 0) return std::nullopt;
-      return marker_destination{it->second, "127.0.0.1", it->second == 1 ? broker.port() : other.port()};
+      return broker_address{it->second, "127.0.0.1", it->second == 1 ? broker.port() : other.port()};
     };
     deps.topic_exists = [](const std::string& t) { return t != "gone"; };
     deps.still_wanted = [this](const marker_work&) { return wanted; };
@@ -143,7 +57,7 @@ struct TxnMarkerSender : ::testing::Test {
     cfg.request_timeout_ms = 2000;
     cfg.retry_backoff_ms = 10;
     cfg.max_backoff_ms = 50;
-    sender = std::make_unique<txn_marker_sender>(ctx.get_executor(), deps, cfg);
+    sender = std::make_unique<txn_marker_sender>(ctx.get_executor(), connections, deps, cfg);
     asio::co_spawn(ctx, broker.serve(), asio::detached);
     asio::co_spawn(ctx, other.serve(), asio::detached);
   }
@@ -200,6 +114,21 @@ TEST_F(TxnMarkerSender, ReconnectsAfterADroppedConnection) {
   run_until_idle();
   ASSERT_EQ(done.size(), 1u);
   EXPECT_EQ(broker.requests, 2);  // the dropped one, then the answered retry
+}
+
+TEST_F(TxnMarkerSender, SuccessiveTransactionsReuseTheConnectionToEachBroker) {
+  for (int16_t epoch = 3; epoch < 6; ++epoch) {
+    auto w = sample_work();
+    w.producer_epoch = epoch;
+    sender->send(w);
+    run_until_idle();
+  }
+  ASSERT_EQ(done.size(), 3u);
+  EXPECT_EQ(broker.received.size(), 3u);
+  EXPECT_EQ(other.received.size(), 3u);
+  EXPECT_EQ(broker.connections, 1);
+  EXPECT_EQ(other.connections, 1);
+  EXPECT_EQ(connections.opened(), 2);
 }
 
 TEST_F(TxnMarkerSender, UnknownTopicCountsAsDoneOnlyWhenDeleted) {

@@ -2,7 +2,7 @@
 
 #include "coordinator/placement.h"
 #include "protocol/messages/describe_transactions.h"
-#include "server/broker_client.h"
+#include "server/broker_connections.h"
 #include "server/partition_manager.h"
 #include "server/txn_coordinator.h"
 
@@ -35,19 +35,17 @@ constexpr int64_t remote_timeout_ms = 5000;
 // The coordinator is broker `coordinator`: ask it with DescribeTransactions (Kafka asks with
 // AddPartitionsToTxn v4 VerifyOnly, which answers the same question; that version is broker-only
 // and we do not implement it) and apply transaction_manager::verify's rules to its answer.
-asio::awaitable<protocol::error_code> verify_remotely(const cluster::metadata_image& img, int32_t coordinator,
+asio::awaitable<protocol::error_code> verify_remotely(broker_connections& connections,
+                                                      const cluster::metadata_image& img, int32_t coordinator,
                                                       const std::string& transactional_id, int64_t producer_id,
                                                       int16_t producer_epoch, const model::topic_partition& tp) {
   using E = protocol::error_code;
-  const cluster::broker_endpoint* to = img.find_broker(coordinator);
-  if (!to) co_return E::coordinator_not_available;
-  broker_client client(co_await asio::this_coro::executor);
-  const std::string host = to->host;
-  if (auto ec = co_await client.connect(host, to->port, remote_timeout_ms); ec) co_return E::coordinator_not_available;
+  const cluster::broker_endpoint* b = img.find_broker(coordinator);
+  if (!b) co_return E::coordinator_not_available;
+  broker_address to{b->id, b->host, b->port};
   protocol::describe_transactions_request req;
   req.transactional_ids = {transactional_id};
-  auto resp = co_await client.request<protocol::describe_transactions_api>(req, 0, remote_timeout_ms);
-  client.close();
+  auto resp = co_await connections.request<protocol::describe_transactions_api>(to, req, 0, remote_timeout_ms);
   if (!resp || resp->transaction_states.size() != 1) co_return E::coordinator_not_available;
   const auto& t = resp->transaction_states[0];
   if (t.error_code == static_cast<int16_t>(E::transactional_id_not_found)) co_return E::invalid_producer_id_mapping;
@@ -78,7 +76,8 @@ asio::awaitable<protocol::error_code> verify_txn_partition(txn_coordinator& txns
   if (!pm || pm->leader < 0) co_return for_produce(E::coordinator_not_available);
   if (pm->leader != broker_id) {
     const int32_t coordinator = pm->leader;
-    E remote = co_await verify_remotely(*img, coordinator, transactional_id, producer_id, producer_epoch, tp);
+    E remote = co_await verify_remotely(txns.connections(), *img, coordinator, transactional_id, producer_id,
+                                        producer_epoch, tp);
     co_return for_produce(remote);
   }
   const int32_t partition = pl->partition;

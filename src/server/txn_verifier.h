@@ -9,9 +9,10 @@
 // Registered unless transaction.partition.verification.enable=false.
 //
 // A coordinator on this broker is asked on its shard. Another broker's coordinator is asked with
-// DescribeTransactions (one short-lived connection per check; Kafka uses the broker-only
-// AddPartitionsToTxn v4 VerifyOnly, which we do not implement), and the same rules are applied
-// to its answer. A coordinator that cannot be reached answers NOT_ENOUGH_REPLICAS (retriable).
+// DescribeTransactions (on the calling shard's reused connection to it, broker_connections; Kafka
+// uses the broker-only AddPartitionsToTxn v4 VerifyOnly, which we do not implement), and the same
+// rules are applied to its answer. A coordinator that cannot be reached answers NOT_ENOUGH_REPLICAS
+// (retriable).
 #include <cstdint>
 #include <functional>
 #include <string>
