@@ -26,7 +26,8 @@ inline constexpr auto as_tuple = asio::experimental::as_tuple(asio::use_awaitabl
 
 // Answers WriteTxnMarkers v1. `script[(topic, partition)]` gives the error of each successive
 // attempt (NONE once exhausted); `drop_first` closes the first connection without answering;
-// `close_after_answer` closes every connection after its first answer.
+// `close_after_answer` closes every connection after its first answer; `hold_answers` keeps
+// every answer back until release().
 struct fake_marker_broker {
   explicit fake_marker_broker(asio::io_context& ctx)
       : acceptor(ctx, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {}
@@ -34,11 +35,20 @@ struct fake_marker_broker {
   std::map<std::pair<std::string, int32_t>, std::deque<protocol::error_code>> script;
   bool drop_first = false;
   bool close_after_answer = false;
+  bool hold_answers = false;
+  std::vector<std::shared_ptr<asio::steady_timer>> held;
   int connections = 0;  // accepted
   int requests = 0;
   std::vector<protocol::write_txn_markers_request> received;
 
   int32_t port() const { return acceptor.local_endpoint().port(); }
+
+  // Sends every held answer and stops holding.
+  void release() {
+    hold_answers = false;
+    for (auto& t : held) t->cancel();
+    held.clear();
+  }
 
   asio::awaitable<void> serve() {
     for (;;) {
@@ -74,6 +84,11 @@ struct fake_marker_broker {
       protocol::write_txn_markers_request req;
       EXPECT_TRUE(req.decode(r, 1));
       received.push_back(req);
+      if (hold_answers) {
+        auto t = std::make_shared<asio::steady_timer>(acceptor.get_executor(), asio::steady_timer::time_point::max());
+        held.push_back(t);
+        co_await t->async_wait(as_tuple);
+      }
       protocol::write_txn_markers_response resp;
       for (const auto& m : req.markers) {
         protocol::write_txn_markers_response::writable_txn_marker_result mr;

@@ -1,7 +1,7 @@
 #pragma once
-// Writes the COMMIT/ABORT markers of a transaction (coordinator::txn::marker_work) the way
-// Kafka's TransactionMarkerChannelManager does: the partitions are grouped by their current
-// leader and each leader gets a WriteTxnMarkers v1 request over TCP, this broker included (one
+// Writes the COMMIT/ABORT markers of a transaction (coordinator::txn::marker_work) the way Kafka's
+// TransactionMarkerChannelManager does: the partitions are grouped by their current leader and each
+// leader gets a WriteTxnMarkers v1 request over TCP at the same time, this broker included (one
 // path for every partition). Partitions that fail (NOT_LEADER_OR_FOLLOWER, an unknown leader, a
 // connection error, any other error) are retried, regrouped by the then current leaders, with
 // backoff, until every one succeeded; a partition whose topic no longer exists (or that answers
@@ -22,6 +22,7 @@
 #include <set>
 #include <string>
 #include <tuple>
+#include <vector>
 
 #include <asio.hpp>
 
@@ -65,7 +66,23 @@ class txn_marker_sender {
 
  private:
   using work_key = std::tuple<int32_t, std::string, int64_t, int16_t, bool>;
+  // One attempt at the partitions still pending: a send per leader, all at once.
+  struct round_state {
+    explicit round_state(asio::any_io_executor ex) : all_answered(ex, asio::steady_timer::time_point::max()) {}
+    size_t sending = 0;                                     // leaders not answered yet
+    std::vector<coordinator::txn::topic_partition> retry;   // partitions to try again
+    asio::steady_timer all_answered;                        // cancelled when sending reaches 0
+  };
   asio::awaitable<void> run(coordinator::txn::marker_work work, std::shared_ptr<bool> alive);
+  // Writes `tps`' markers at their leader `dest`, adds those not written to round->retry and
+  // tells the round this leader answered.
+  asio::awaitable<void> send_to_leader(coordinator::txn::marker_work work, broker_address dest,
+                                       std::vector<coordinator::txn::topic_partition> tps,
+                                       std::shared_ptr<round_state> round, std::shared_ptr<bool> alive);
+  // One WriteTxnMarkers request; returns the partitions not written.
+  asio::awaitable<std::vector<coordinator::txn::topic_partition>> write_markers(
+      coordinator::txn::marker_work work, broker_address dest, std::vector<coordinator::txn::topic_partition> tps,
+      std::shared_ptr<bool> alive);
 
   asio::any_io_executor _ex;
   broker_connections& _connections;

@@ -1,7 +1,8 @@
 // The transaction marker sender against a fake broker (fake_marker_broker_test_fixture.h) that
 // answers WriteTxnMarkers v1 from a script of per-partition errors. The sender must group the
-// partitions by leader, retry failed ones (NOT_LEADER_OR_FOLLOWER, unknown leader, a dropped
-// connection) until all succeed, count a deleted topic as done, and report the work done once.
+// partitions by leader, send to every leader at once, retry failed ones (NOT_LEADER_OR_FOLLOWER,
+// unknown leader, a dropped connection) until all succeed, count a deleted topic as done, and
+// report the work done once.
 #include "server/txn_marker_sender.h"
 
 #include <gtest/gtest.h>
@@ -90,6 +91,23 @@ TEST_F(TxnMarkerSender, GroupsByLeaderAndReportsDoneOnce) {
   EXPECT_EQ(m.topics[0].name, "a");
   EXPECT_EQ(m.topics[0].partition_indexes, (std::vector<int32_t>{0, 1}));
   EXPECT_EQ(other.received[0].markers.at(0).topics.at(0).name, "b");
+}
+
+TEST_F(TxnMarkerSender, SendsToEveryLeaderAtOnce) {
+  broker.hold_answers = true;
+  other.hold_answers = true;
+  sender->send(sample_work());
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while ((broker.received.empty() || other.received.empty()) && std::chrono::steady_clock::now() < until)
+    ctx.run_for(std::chrono::milliseconds(10));
+  // Both leaders have their request while neither has answered.
+  EXPECT_EQ(broker.received.size(), 1u);
+  EXPECT_EQ(other.received.size(), 1u);
+  EXPECT_TRUE(done.empty());
+  broker.release();
+  other.release();
+  run_until_idle();
+  ASSERT_EQ(done.size(), 1u);
 }
 
 TEST_F(TxnMarkerSender, RetriesFailedPartitionsUntilAllSucceed) {
