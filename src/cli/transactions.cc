@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/api_probe.h"
 #include "cli/client.h"
 #include "cli/commands.h"
 #include "cli/output.h"
@@ -72,8 +73,20 @@ struct list_args {
   client_options client;
   std::vector<std::string> states;
   std::vector<int64_t> producer_ids;
+  int64_t duration_filter_ms = -1;  // >= 0: ListTransactions v1 (KIP-994)
   bool json = false;
 };
+
+// ListTransactions v1 (its duration filter) on broker `b`, if it advertises that version.
+bool supports_list_transactions_v1(const rd_kafka_metadata_broker_t& b, const client_options& opts,
+                                   std::string& error) {
+  std::vector<api_range> apis;
+  if (!probe_api_versions(b.host, b.port, opts.timeout_ms, apis, error)) return false;
+  for (const auto& r : apis)
+    if (r.key == api_list_transactions && r.max_version >= 1) return true;
+  error = "does not support ListTransactions v1, which --duration-filter needs (Kafka 3.8 or later)";
+  return false;
+}
 
 void run_list(const list_args& a) {
   const char* name = "transactions list";
@@ -96,9 +109,13 @@ void run_list(const list_args& a) {
     protocol::list_transactions_request req;
     req.state_filters = a.states;
     req.producer_id_filters = a.producer_ids;
+    req.duration_filter = a.duration_filter_ms;
+    const int16_t version = a.duration_filter_ms >= 0 ? 1 : 0;
+    if (version == 1 && !supports_list_transactions_v1(*b, a.client, error))
+      return report_error(name, "broker " + std::to_string(b->id) + ": " + error);
     protocol::list_transactions_response resp;
     if (!connect_to(conn, *b, a.client, error) ||
-        !conn.call<protocol::list_transactions_api>(req, 0, resp, error))
+        !conn.call<protocol::list_transactions_api>(req, version, resp, error))
       return report_error(name, "broker " + std::to_string(b->id) + ": " + error);
     if (resp.error_code != 0)
       return report_error(name, "broker " + std::to_string(b->id) + ": " + error_name(resp.error_code));
@@ -250,6 +267,9 @@ void add_transaction_commands(CLI::App& app) {
   auto* list = txn->add_subcommand("list", "Transactional ids known to every coordinator, with their state");
   list->add_option("--state", la->states, "Only these states (Ongoing, PrepareCommit, CompleteAbort, ...)");
   list->add_option("--producer-id", la->producer_ids, "Only these producer ids");
+  list->add_option("--duration-filter", la->duration_filter_ms,
+                   "Only transactions running longer than this many ms (ListTransactions v1)")
+      ->check(CLI::NonNegativeNumber);
   list->add_flag("--json", la->json, "Print one JSON document");
   add_client_options(list, la->client);
   list->callback([la] { run_list(*la); });

@@ -35,6 +35,11 @@ def test_an_open_transaction_is_listed_described_and_its_producer_shown(broker, 
         [t for t in listed if t["state"] == "CompleteCommit"]
     assert [t["transactional_id"] for t in ok_json("transactions", "list", "--json", "--producer-id", pid,
                                                    "-b", broker.bootstrap)] == [f"{topic_name}-txn"]
+    # --duration-filter (ListTransactions v1): only transactions running longer than that.
+    time.sleep(0.05)
+    running = ok_json("transactions", "list", "--json", "--duration-filter", "0", "-b", broker.bootstrap)
+    assert [t["state"] for t in running if t["transactional_id"] == f"{topic_name}-txn"] == ["Ongoing"]
+    assert ok_json("transactions", "list", "--json", "--duration-filter", "3600000", "-b", broker.bootstrap) == []
 
     d = ok_json("transactions", "describe", "--transactional-id", f"{topic_name}-txn", "--json",
                 "-b", broker.bootstrap)
@@ -74,6 +79,8 @@ def test_operator_errors_name_the_problem(broker, topic_name):
     assert "has no partition 3" in err
     err = fails("transactions", "list", "--state", "Sleeping", "-b", broker.bootstrap, code=2)
     assert "unknown transaction state: Sleeping" in err
+    err = fails("transactions", "list", "--duration-filter", "-5", "-b", broker.bootstrap, code=2)
+    assert "--duration-filter" in err
     fails("transactions", "describe", "-b", broker.bootstrap, code=2)  # --transactional-id is required
 
 

@@ -129,11 +129,16 @@ def describe_txns(conn, ids):
     return out
 
 
-def list_txns(conn, states=(), producer_ids=()):
-    """ListTransactions v0: (error, unknown_state_filters, {id: (producer_id, state)})."""
+def list_txns(conn, states=(), producer_ids=(), duration_ms=None):
+    """ListTransactions v0, or v1 with duration_ms: (error, unknown_state_filters,
+    {id: (producer_id, state)})."""
     body = compact_array(list(states), compact_string)
-    body += compact_array(list(producer_ids), lambda p: struct.pack(">q", p)) + b"\x00"
-    r = conn.flexible_request(API_LIST_TRANSACTIONS, 0, body)
+    body += compact_array(list(producer_ids), lambda p: struct.pack(">q", p))
+    version = 0
+    if duration_ms is not None:
+        body += struct.pack(">q", duration_ms)
+        version = 1
+    r = conn.flexible_request(API_LIST_TRANSACTIONS, version, body + b"\x00")
     r.int32()
     err = r.int16()
     unknown = r.compact_array(Reader.compact_string)
@@ -166,7 +171,7 @@ def test_advertised_transaction_apis(broker):
         assert api[API_ADD_OFFSETS_TO_TXN] == (0, 3)
         assert api[API_END_TXN] == (0, 3)
         assert api[API_DESCRIBE_TRANSACTIONS] == (0, 0)
-        assert api[API_LIST_TRANSACTIONS] == (0, 0)
+        assert api[API_LIST_TRANSACTIONS] == (0, 1)
 
 
 def test_init_producer_id_with_transactional_id_bumps_epoch(broker):
@@ -318,6 +323,14 @@ def test_describe_and_list_transactions(broker, topic_name):
         assert list_txns(conn, states=["Bogus"]) == (NONE, ["Bogus"], {})
         assert list_txns(conn, producer_ids=[pid3]) == (NONE, [], {"tx-list-3": (pid3, "CompleteAbort")})
         assert list_txns(conn, states=["Ongoing"], producer_ids=[pid3]) == (NONE, [], {})
+        # v1 (KIP-994): -1 filters nothing; otherwise only transactions started longer ago than
+        # the filter (tx-list-1 is Empty: never started).
+        assert list_txns(conn, duration_ms=-1) == (NONE, [], txns)
+        time.sleep(0.05)
+        err, _, running = list_txns(conn, duration_ms=0)
+        assert err == NONE and running.get("tx-list-2") == (pid2, "Ongoing") and "tx-list-1" not in running
+        assert list_txns(conn, states=["Ongoing"], duration_ms=0) == (NONE, [], {"tx-list-2": (pid2, "Ongoing")})
+        assert list_txns(conn, duration_ms=3_600_000) == (NONE, [], {})
 
         d = describe_txns(conn, ["tx-list-2", "nobody", "tx-list-1"])
         assert d["tx-list-2"]["state"] == "Ongoing" and d["tx-list-2"]["topics"] == {topic_name: [2]}

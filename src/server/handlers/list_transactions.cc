@@ -1,7 +1,9 @@
-// ListTransactions (key 66), v0: the transactional ids of every __transaction_state partition
-// this broker coordinates, filtered by state names (Kafka's, exact) and producer ids. State
-// filters that name no state are echoed in unknown_state_filters; while some partition is still
-// loading the answer is COORDINATOR_LOAD_IN_PROGRESS with no entries, as Kafka.
+// ListTransactions (key 66), v0-1: the transactional ids of every __transaction_state partition
+// this broker coordinates, filtered by state names (Kafka's, exact), producer ids and, from v1
+// (KIP-994), duration: duration_filter >= 0 lists only transactions started more than that many ms
+// ago (an Empty one has no start time and is left out). State filters that name no state are echoed
+// in unknown_state_filters; while some partition is still loading the answer is
+// COORDINATOR_LOAD_IN_PROGRESS with no entries, as Kafka.
 #include <algorithm>
 #include <array>
 
@@ -38,7 +40,7 @@ asio::awaitable<void> handle(request_context& ctx, protocol::list_transactions_r
         s, [&broker, &states, &req, &loading]() -> asio::awaitable<std::vector<ct::listed_txn>> {
           auto& tm = broker.txns->manager();
           if (tm.loading()) loading = true;
-          co_return tm.list(states, req.producer_id_filters);
+          co_return tm.list(states, req.producer_id_filters, req.duration_filter);
         });
     all.insert(all.end(), part.begin(), part.end());
   }
