@@ -1,6 +1,7 @@
 """Transactions (issue 8) with real clients: an exactly-once copier killed three times, random
 aborts seen by read_committed and read_uncommitted consumers of librdkafka and kafkajs, zombie
-fencing, a crashed producer's transaction aborted on its timeout, and kafkajs's transaction API.
+fencing, a crashed producer's transaction aborted on its timeout, and the transaction APIs of
+kafkajs and @platformatic/kafka.
 
 Record values name where they come from, so every check compares exact lists of values.
 """
@@ -29,11 +30,11 @@ FAST_ABORT_CHECK = {"transaction.abort.timed.out.transaction.cleanup.interval.ms
 
 # ---- helpers ------------------------------------------------------------------------------------
 
-def run_node(options, timeout=180):
-    proc = subprocess.run(["node", os.path.join(JS_DIR, "kafkajs_txn.js"), json.dumps(options)],
+def run_node(options, timeout=180, script="kafkajs_txn.js"):
+    proc = subprocess.run(["node", os.path.join(JS_DIR, script), json.dumps(options)],
                           capture_output=True, text=True, timeout=timeout)
     lines = [l for l in proc.stdout.splitlines() if l.startswith("{")]
-    assert lines, f"kafkajs_txn.js printed nothing (exit {proc.returncode}): {proc.stderr[-2000:]}"
+    assert lines, f"{script} printed nothing (exit {proc.returncode}): {proc.stderr[-2000:]}"
     out = json.loads(lines[-1])
     assert proc.returncode == 0 and "error" not in out, out
     return out
@@ -234,3 +235,17 @@ def test_kafkajs_transactions(broker, topic_name):
     assert got == want
     raw = read_values(broker.bootstrap, topic_name, 3, "read_uncommitted", 17)
     assert sorted(v for vs in raw.values() for v in vs if v.startswith("a-")) == [f"a-{i}" for i in range(6)]
+
+
+def test_platformatic_transactions(broker, topic_name):
+    broker.create_topic(topic_name, 3)
+    out = run_node({"bootstrap": broker.bootstrap, "topic": topic_name, "transactionalId": f"{topic_name}-txn"},
+                   script="platformatic_txn.mjs")
+    assert int(out["producerId"]) >= 0 and len(out["epochs"]) == 3, out
+
+    want = {p: [] for p in range(3)}
+    for v in [f"p1-{i}" for i in range(6)] + [f"p2-{i}" for i in range(3)]:
+        want[int(v.split("-")[1]) % 3].append(v)
+    assert read_values(broker.bootstrap, topic_name, 3, "read_committed", 9) == want
+    raw = read_values(broker.bootstrap, topic_name, 3, "read_uncommitted", 15)
+    assert sorted(v for vs in raw.values() for v in vs if v.startswith("pa-")) == [f"pa-{i}" for i in range(6)]
