@@ -232,7 +232,7 @@ void partition_manager::apply_on_shard(net::shard_id s, const cluster::image_ptr
       if (it != st.partitions.end()) {
         if (!(it->second->config() == cfg)) {
           it->second->set_config(cfg);
-          _logs.update_config(tp, cfg);
+          it->second->log().set_config(cfg);
         }
         apply_role(*it->second, p);
         continue;
@@ -246,7 +246,7 @@ void partition_manager::apply_on_shard(net::shard_id s, const cluster::image_ptr
         }
         l = *created;
       } else {
-        _logs.update_config(tp, cfg);
+        l->set_config(cfg);
       }
       l->set_compressed_timestamp_resolver(find_in_compressed_batch);
       // Becoming leader computes the HW from the ISR (Kafka's maybeIncrementLeaderHW): a leader

@@ -159,13 +159,6 @@ std::vector<model::topic_partition> log_manager::partitions() const {
   return v;
 }
 
-result<void> log_manager::update_config(const model::topic_partition& tp, const log_config& cfg) {
-  log* l = get(tp);
-  if (!l) return errc::not_found;
-  l->set_config(cfg);
-  return ok();
-}
-
 size_t log_manager::pending_dir_deletes() const {
   std::lock_guard g(_mu);
   return _dir_deletes.size();

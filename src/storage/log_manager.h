@@ -9,8 +9,7 @@
 //  - The partition map is guarded by a mutex; open/create/get/remove/partitions/
 //    run_periodic_tasks/shutdown may be called from any thread.
 //  - Each log* is driven by one owning thread (its shard), which also calls log::run_periodic()
-//    for it (retention, flush.ms, deferred deletes) and log::set_config (or update_config here,
-//    from that thread).
+//    for it (retention, flush.ms, deferred deletes) and log::set_config.
 //  - run_periodic_tasks() only reads each log's atomic offsets (for the checkpoints) and removes
 //    deleted directories, so a timer on any thread may call it. Single-threaded users (tests,
 //    tools) pass include_logs=true to also run every log's run_periodic() there.
@@ -60,8 +59,6 @@ class log_manager {
   // removes the directory file.delete.delay.ms later (from run_periodic_tasks).
   result<void> remove(const model::topic_partition& tp);
   std::vector<model::topic_partition> partitions() const;
-  // Call from the log's owning thread (see the thread contract above).
-  result<void> update_config(const model::topic_partition& tp, const log_config& cfg);
 
   result<void> run_periodic_tasks(bool include_logs = false);
   // Writes the three offset checkpoints of every log dir now.
