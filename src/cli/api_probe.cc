@@ -21,4 +21,10 @@ bool probe_api_versions(const std::string& host, int port, int timeout_ms, std::
   return true;
 }
 
+int16_t max_version_of(const std::vector<api_range>& apis, int16_t key) {
+  for (const auto& r : apis)
+    if (r.key == key) return r.max_version;
+  return -1;
+}
+
 }  // namespace sluice::cli

@@ -19,4 +19,7 @@ struct api_range {
 bool probe_api_versions(const std::string& host, int port, int timeout_ms, std::vector<api_range>& out,
                         std::string& error);
 
+// The highest version of API `key` in `apis`, -1 when it is not there.
+int16_t max_version_of(const std::vector<api_range>& apis, int16_t key);
+
 }  // namespace sluice::cli

@@ -169,9 +169,7 @@ bool require_apis(const rd_kafka_metadata_t* md, const client_options& opts, con
   }
   std::string missing;
   for (int16_t k : keys) {
-    bool found = false;
-    for (auto& r : apis) found = found || r.key == k;
-    if (found) continue;
+    if (max_version_of(apis, k) >= 0) continue;
     const auto* info = protocol::find_api(k);
     missing += (missing.empty() ? "" : ", ") + std::string(info ? info->name : std::to_string(k));
   }

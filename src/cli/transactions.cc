@@ -82,8 +82,7 @@ bool supports_list_transactions_v1(const rd_kafka_metadata_broker_t& b, const cl
                                    std::string& error) {
   std::vector<api_range> apis;
   if (!probe_api_versions(b.host, b.port, opts.timeout_ms, apis, error)) return false;
-  for (const auto& r : apis)
-    if (r.key == api_list_transactions && r.max_version >= 1) return true;
+  if (max_version_of(apis, api_list_transactions) >= 1) return true;
   error = "does not support ListTransactions v1, which --duration-filter needs (Kafka 3.8 or later)";
   return false;
 }
