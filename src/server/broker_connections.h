@@ -23,17 +23,10 @@
 #include <asio.hpp>
 
 #include "base/result.h"
+#include "cluster/metadata_image.h"
 #include "server/broker_client.h"
 
 namespace sluice::server {
-
-// Where to reach a broker (from the metadata image).
-struct broker_address {
-  int32_t broker_id = -1;
-  std::string host;
-  int32_t port = 0;
-  bool operator==(const broker_address&) const = default;
-};
 
 class broker_connections {
  public:
@@ -45,7 +38,7 @@ class broker_connections {
   // `timeout_ms`. Errors: asio's for a connection that failed or timed out, bad_message for an
   // answer that does not decode (see broker_client::request).
   template <typename Api>
-  asio::awaitable<result<typename Api::response>> request(broker_address to, typename Api::request req,
+  asio::awaitable<result<typename Api::response>> request(cluster::broker_endpoint to, typename Api::request req,
                                                           int16_t version, int64_t timeout_ms) {
     auto state = _state;  // kept alive by this frame
     for (int attempt = 0;; ++attempt) {
@@ -71,7 +64,7 @@ class broker_connections {
 
  private:
   struct idle_set {
-    broker_address address;
+    cluster::broker_endpoint address;
     std::vector<std::unique_ptr<broker_client>> clients;
   };
   struct state {
@@ -80,8 +73,8 @@ class broker_connections {
     std::map<int32_t, idle_set> idle;  // by broker id
     int64_t opened = 0;
   };
-  static std::unique_ptr<broker_client> take_idle(state& s, const broker_address& to);
-  static void give_back(state& s, const broker_address& to, std::unique_ptr<broker_client> client);
+  static std::unique_ptr<broker_client> take_idle(state& s, const cluster::broker_endpoint& to);
+  static void give_back(state& s, const cluster::broker_endpoint& to, std::unique_ptr<broker_client> client);
 
   std::shared_ptr<state> _state;
 };

@@ -43,10 +43,10 @@ struct BrokerConnections : ::testing::Test {
     asio::co_spawn(ctx, moved.serve(), asio::detached);
   }
 
-  broker_address at(const fake_marker_broker& b) { return {1, "127.0.0.1", b.port()}; }
+  cluster::broker_endpoint at(const fake_marker_broker& b) { return {1, "127.0.0.1", b.port(), std::nullopt}; }
 
   // Starts a request for a marker of `producer_id`; its result lands in `out`.
-  void start(broker_address to, int64_t producer_id, std::optional<write_result>& out) {
+  void start(cluster::broker_endpoint to, int64_t producer_id, std::optional<write_result>& out) {
     asio::co_spawn(
         ctx,
         [this, to, producer_id, &out]() -> asio::awaitable<void> {
@@ -65,7 +65,7 @@ struct BrokerConnections : ::testing::Test {
     };
     while (!all_in() && std::chrono::steady_clock::now() < until) ctx.run_for(std::chrono::milliseconds(10));
   }
-  write_result send(broker_address to, int64_t producer_id) {
+  write_result send(cluster::broker_endpoint to, int64_t producer_id) {
     std::optional<write_result> r;
     start(to, producer_id, r);
     run_until({&r});

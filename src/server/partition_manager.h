@@ -161,10 +161,9 @@ class partition_manager {
   asio::awaitable<marker_append> append_txn_marker(model::topic_partition tp, int64_t producer_id,
                                                    int16_t producer_epoch, bool commit, int32_t coordinator_epoch);
   // Completes when the marker append_txn_marker wrote up to `end_offset` in `leader_epoch` is
-  // replicated (the HW
-  // passes it): NONE, or as await_replication (REQUEST_TIMED_OUT at deadline_mono_ms). After a
-  // marker on __consumer_offsets is replicated the txn marker observer runs (on the partition's
-  // shard). Callable from any shard.
+  // replicated (the HW passes it): NONE, or as await_replication (REQUEST_TIMED_OUT at
+  // deadline_mono_ms). After a marker on __consumer_offsets is replicated the txn marker observer
+  // runs (on the partition's shard). Callable from any shard.
   asio::awaitable<protocol::error_code> await_txn_marker(model::topic_partition tp, int64_t producer_id, bool commit,
                                                          int64_t end_offset, int32_t leader_epoch,
                                                          int64_t deadline_mono_ms);

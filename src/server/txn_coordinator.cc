@@ -67,12 +67,12 @@ txn_coordinator::txn_coordinator(net::shard_group& shards, partition_manager& pa
     _connections.push_back(std::make_unique<broker_connections>(shards.context(s).get_executor()));
     txn_marker_sender_deps deps;
     // The calling shard's image: leaders as this broker currently knows them.
-    deps.leader_of = [this](const std::string& topic, int32_t partition) -> std::optional<broker_address> {
+    deps.leader_of = [this](const std::string& topic, int32_t partition) -> std::optional<cluster::broker_endpoint> {
       auto img = _partitions.image();
       const auto* pm = img->find_partition(topic, partition);
       const auto* b = pm ? img->find_broker(pm->leader) : nullptr;
       if (!b) return std::nullopt;
-      return broker_address{b->id, b->host, b->port};
+      return *b;
     };
     deps.topic_exists = [this](const std::string& topic) { return _partitions.image()->find(topic) != nullptr; };
     deps.still_wanted = [this, s](const coordinator::txn::marker_work& w) {

@@ -46,7 +46,7 @@ asio::awaitable<void> txn_marker_sender::run(marker_work work, std::shared_ptr<b
   while (*alive) {
     if (!_deps.still_wanted(work)) break;
     // Group what is left by the current leader; deleted topics are done.
-    std::map<int32_t, std::pair<broker_address, std::vector<topic_partition>>> by_leader;
+    std::map<int32_t, std::pair<cluster::broker_endpoint, std::vector<topic_partition>>> by_leader;
     auto round = std::make_shared<round_state>(_ex);
     for (const auto& tp : pending) {
       if (!_deps.topic_exists(tp.topic)) continue;
@@ -55,7 +55,7 @@ asio::awaitable<void> txn_marker_sender::run(marker_work work, std::shared_ptr<b
         round->retry.push_back(tp);
         continue;
       }
-      auto& slot = by_leader[dest->broker_id];
+      auto& slot = by_leader[dest->id];
       slot.first = *dest;
       slot.second.push_back(tp);
     }
@@ -83,7 +83,7 @@ asio::awaitable<void> txn_marker_sender::run(marker_work work, std::shared_ptr<b
   if (finished) _deps.done(work);
 }
 
-asio::awaitable<void> txn_marker_sender::send_to_leader(marker_work work, broker_address dest,
+asio::awaitable<void> txn_marker_sender::send_to_leader(marker_work work, cluster::broker_endpoint dest,
                                                         std::vector<topic_partition> tps,
                                                         std::shared_ptr<round_state> round,
                                                         std::shared_ptr<bool> alive) {
@@ -92,7 +92,8 @@ asio::awaitable<void> txn_marker_sender::send_to_leader(marker_work work, broker
   if (--round->sending == 0) round->all_answered.cancel();
 }
 
-asio::awaitable<std::vector<topic_partition>> txn_marker_sender::write_markers(marker_work work, broker_address dest,
+asio::awaitable<std::vector<topic_partition>> txn_marker_sender::write_markers(marker_work work,
+                                                                               cluster::broker_endpoint dest,
                                                                                std::vector<topic_partition> tps,
                                                                                std::shared_ptr<bool> alive) {
   auto log = log::get("coordinator");
@@ -116,7 +117,7 @@ asio::awaitable<std::vector<topic_partition>> txn_marker_sender::write_markers(m
   if (!*alive) co_return std::vector<topic_partition>{};  // stopped: `this` may be gone
   if (!resp) {
     log->debug("markers of {}: WriteTxnMarkers to broker {} at {}:{} failed: {}", work.transactional_id,
-               dest.broker_id, dest.host, dest.port, resp.error().message());
+               dest.id, dest.host, dest.port, resp.error().message());
     co_return tps;
   }
   // Every partition asked must be answered NONE (or UNKNOWN_TOPIC_OR_PARTITION for a topic

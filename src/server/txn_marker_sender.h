@@ -34,7 +34,7 @@ namespace sluice::server {
 struct txn_marker_sender_deps {
   // The current leader of a partition: a destination, or nullopt when the leader is unknown
   // (retried). `topic_exists` false: the topic was deleted (the partition counts as done).
-  std::function<std::optional<broker_address>(const std::string& topic, int32_t partition)> leader_of;
+  std::function<std::optional<cluster::broker_endpoint>(const std::string& topic, int32_t partition)> leader_of;
   std::function<bool(const std::string& topic)> topic_exists;
   // Whether the coordinator still waits for this work (checked before every attempt).
   std::function<bool(const coordinator::txn::marker_work&)> still_wanted;
@@ -76,13 +76,13 @@ class txn_marker_sender {
   asio::awaitable<void> run(coordinator::txn::marker_work work, std::shared_ptr<bool> alive);
   // Writes `tps`' markers at their leader `dest`, adds those not written to round->retry and
   // tells the round this leader answered.
-  asio::awaitable<void> send_to_leader(coordinator::txn::marker_work work, broker_address dest,
+  asio::awaitable<void> send_to_leader(coordinator::txn::marker_work work, cluster::broker_endpoint dest,
                                        std::vector<coordinator::txn::topic_partition> tps,
                                        std::shared_ptr<round_state> round, std::shared_ptr<bool> alive);
   // One WriteTxnMarkers request; returns the partitions not written.
   asio::awaitable<std::vector<coordinator::txn::topic_partition>> write_markers(
-      coordinator::txn::marker_work work, broker_address dest, std::vector<coordinator::txn::topic_partition> tps,
-      std::shared_ptr<bool> alive);
+      coordinator::txn::marker_work work, cluster::broker_endpoint dest,
+      std::vector<coordinator::txn::topic_partition> tps, std::shared_ptr<bool> alive);
 
   asio::any_io_executor _ex;
   broker_connections& _connections;

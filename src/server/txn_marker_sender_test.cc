@@ -46,10 +46,10 @@ struct TxnMarkerSender : ::testing::Test {
     leader[{"a", 1}] = 1;
     leader[{"b", 0}] = 2;
     txn_marker_sender_deps deps;
-    deps.leader_of = [this](const std::string& t, int32_t p) -> std::optional<broker_address> {
+    deps.leader_of = [this](const std::string& t, int32_t p) -> std::optional<cluster::broker_endpoint> {
       auto it = leader.find({t, p});
       if (it == leader.end() || it->second < 0) return std::nullopt;
-      return broker_address{it->second, "127.0.0.1", it->second == 1 ? broker.port() : other.port()};
+      return cluster::broker_endpoint{it->second, "127.0.0.1", it->second == 1 ? broker.port() : other.port()};
     };
     deps.topic_exists = [](const std::string& t) { return t != "gone"; };
     deps.still_wanted = [this](const marker_work&) { return wanted; };

@@ -40,12 +40,11 @@ asio::awaitable<protocol::error_code> verify_remotely(broker_connections& connec
                                                       const std::string& transactional_id, int64_t producer_id,
                                                       int16_t producer_epoch, const model::topic_partition& tp) {
   using E = protocol::error_code;
-  const cluster::broker_endpoint* b = img.find_broker(coordinator);
-  if (!b) co_return E::coordinator_not_available;
-  broker_address to{b->id, b->host, b->port};
+  const cluster::broker_endpoint* to = img.find_broker(coordinator);
+  if (!to) co_return E::coordinator_not_available;
   protocol::describe_transactions_request req;
   req.transactional_ids = {transactional_id};
-  auto resp = co_await connections.request<protocol::describe_transactions_api>(to, req, 0, remote_timeout_ms);
+  auto resp = co_await connections.request<protocol::describe_transactions_api>(*to, req, 0, remote_timeout_ms);
   if (!resp || resp->transaction_states.size() != 1) co_return E::coordinator_not_available;
   const auto& t = resp->transaction_states[0];
   if (t.error_code == static_cast<int16_t>(E::transactional_id_not_found)) co_return E::invalid_producer_id_mapping;
